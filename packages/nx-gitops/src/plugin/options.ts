@@ -1,0 +1,31 @@
+/** Options of the nx-gitops plugin entry in `nx.json` (`plugins: [{ plugin: "nx-gitops", options }]`). */
+export interface NxGitopsPluginOptions {
+  /** Name of the inferred render target. Default `render`. */
+  renderTargetName?: string;
+  /** Name of the inferred publish target. Default `publish-manifest`. */
+  publishTargetName?: string;
+  /** Name of the environment rendered without a profile. Default `develop`. */
+  defaultEnvironment?: string;
+  /**
+   * Environment names mapped to the skaffold profiles that make them. When set, these are the environments;
+   * otherwise there is the default environment plus one per profile of the service's skaffold.yaml.
+   */
+  environments?: Record<string, string[]>;
+  /** The manifest repository every service publishes to (any URL git accepts). */
+  manifestRepository?: string;
+  /** Branch template; default `{project}/{environment}`. */
+  branch?: string;
+  /** Path template of the manifest inside the branch; default `manifest.yaml`. */
+  path?: string;
+  /** Default repository for images (`--default-repo`), passed to every render target. */
+  defaultRepo?: string;
+}
+
+/** Plugin option defaults. */
+export const DEFAULT_PLUGIN_OPTIONS = {
+  renderTargetName: 'render',
+  publishTargetName: 'publish-manifest',
+  defaultEnvironment: 'develop',
+  branch: '{project}/{environment}',
+  path: 'manifest.yaml',
+} as const;
