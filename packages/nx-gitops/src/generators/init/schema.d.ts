@@ -1,0 +1,9 @@
+/** Options of `nx g nx-gitops:init` (mirrors schema.json). */
+export interface InitGeneratorSchema {
+  manifestRepository?: string;
+  defaultEnvironment?: string;
+  renderTargetName?: string;
+  publishTargetName?: string;
+  defaultRepo?: string;
+  skipFormat?: boolean;
+}
