@@ -1,0 +1,311 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import Ajv, { type ErrorObject } from 'ajv';
+import { Document, LineCounter, isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
+import { GitopsError } from '../lib/errors';
+import { skaffoldConfigSchema } from './config-schema';
+import type { ConfigDependency, Profile, SkaffoldConfig } from './types';
+
+/** Every `apiVersion` the native engine reads, oldest first. */
+export const SUPPORTED_API_VERSIONS: readonly string[] = [
+  ...Array.from({ length: 20 }, (_, i) => `skaffold/v2beta${i + 10}`),
+  'skaffold/v3alpha1',
+  'skaffold/v3',
+  ...Array.from({ length: 14 }, (_, i) => `skaffold/v4beta${i + 1}`),
+];
+
+/** One config document of a skaffold.yaml, upgraded to the v3+ layout. */
+export interface LoadedConfig {
+  /** The config, with `manifests.*` wherever the file's version kept them. */
+  config: SkaffoldConfig;
+  /** Absolute path of the file it came from. */
+  file: string;
+  /** The directory relative paths in it are resolved against. */
+  dir: string;
+  /** 0-based index of the document in its file. */
+  documentIndex: number;
+}
+
+/** Something a config does that nx-gitops accepts but the user should know about. */
+export interface ConfigWarning {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+/** The configs of one file, or of a file and everything it `requires`, dependencies first. */
+export interface ConfigLoadResult {
+  configs: LoadedConfig[];
+  warnings: ConfigWarning[];
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validateConfig = ajv.compile(skaffoldConfigSchema);
+
+/** `file:line:column` for `offset` in a parsed document, for error messages. */
+function locate(file: string, lineCounter: LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return file;
+  const { line, col } = lineCounter.linePos(offset);
+  return `${file}:${line}:${col}`;
+}
+
+/**
+ * The source offset of the node at `path`, or of its closest existing ancestor. For a mapping entry the
+ * offset of its key is used with `atKey`, so "unknown field" errors point at the field name.
+ */
+function offsetOf(document: Document, path: ReadonlyArray<string | number>, atKey = false): number | undefined {
+  const parent = atKey && path.length > 0 ? document.getIn(path.slice(0, -1), true) : undefined;
+  if (isMap(parent)) {
+    const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
+    if (pair && isNode(pair.key) && pair.key.range) return pair.key.range[0];
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = document.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return undefined;
+}
+
+function describeSchemaError(error: ErrorObject): string {
+  const where = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the document';
+  if (error.keyword === 'additionalProperties') {
+    return `unknown field "${(error.params as { additionalProperty: string }).additionalProperty}" in ${where}`;
+  }
+  if (error.keyword === 'required') {
+    return `${where} is missing the required field "${(error.params as { missingProperty: string }).missingProperty}"`;
+  }
+  if (error.keyword === 'enum') {
+    return `${where} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  }
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+function pathSegments(instancePath: string, error: ErrorObject): Array<string | number> {
+  const segments: Array<string | number> = instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+  if (error.keyword === 'additionalProperties') {
+    segments.push((error.params as { additionalProperty: string }).additionalProperty);
+  }
+  return segments;
+}
+
+const PATCH_PATH_RENAMES: ReadonlyArray<[string, string]> = [
+  ['/deploy/kubectl/manifests', '/manifests/rawYaml'],
+  ['/deploy/kustomize/paths', '/manifests/kustomize/paths'],
+  ['/deploy/kustomize/buildArgs', '/manifests/kustomize/buildArgs'],
+  ['/deploy/kustomize', '/manifests/kustomize'],
+  ['/deploy/helm', '/manifests/helm'],
+  ['/deploy/kpt', '/manifests/kpt'],
+];
+
+function isV2(apiVersion: string): boolean {
+  return apiVersion.startsWith('skaffold/v2');
+}
+
+type Section = Record<string, unknown>;
+
+/** Moves the manifest sources of a v2 `deploy` section into a v3 `manifests` section (as v2beta29/upgrade.go). */
+function upgradeDeploySection(section: { deploy?: unknown; manifests?: unknown }): void {
+  const deploy = section.deploy as Section | undefined;
+  if (!deploy || typeof deploy !== 'object') return;
+  const manifests: Section = { ...((section.manifests as Section | undefined) ?? {}) };
+  const kubectl = deploy.kubectl as Section | undefined;
+  if (kubectl && typeof kubectl === 'object') {
+    // v2 defaulted the kubectl deployer's manifests to k8s/*.yaml.
+    manifests.rawYaml = (kubectl.manifests as string[] | undefined) ?? ['k8s/*.yaml'];
+    const { manifests: _moved, ...rest } = kubectl;
+    deploy.kubectl = rest;
+  }
+  const kustomize = deploy.kustomize as Section | undefined;
+  if (kustomize && typeof kustomize === 'object') {
+    manifests.kustomize = {
+      paths: (kustomize.paths as string[] | undefined)?.length ? kustomize.paths : ['.'],
+      ...(kustomize.buildArgs ? { buildArgs: kustomize.buildArgs } : {}),
+    };
+    delete deploy.kustomize;
+  }
+  for (const moved of ['helm', 'kpt'] as const) {
+    if (deploy[moved] !== undefined) {
+      manifests[moved] = deploy[moved];
+      delete deploy[moved];
+    }
+  }
+  if (Object.keys(manifests).length > 0) section.manifests = manifests;
+}
+
+/** Upgrades a `skaffold/v2beta*` config to the v3+ layout nx-gitops works on; later versions pass unchanged. */
+export function upgradeConfig(config: SkaffoldConfig): SkaffoldConfig {
+  if (!isV2(config.apiVersion)) return config;
+  const upgraded = structuredClone(config);
+  upgradeDeploySection(upgraded);
+  for (const profile of upgraded.profiles ?? []) {
+    upgradeDeploySection(profile as Profile & { deploy?: unknown });
+    for (const patch of profile.patches ?? []) {
+      for (const key of ['path', 'from'] as const) {
+        const value = patch[key];
+        if (!value) continue;
+        const rename = PATCH_PATH_RENAMES.find(([from]) => value === from || value.startsWith(`${from}/`));
+        if (rename) patch[key] = rename[1] + value.slice(rename[0].length);
+      }
+    }
+  }
+  return upgraded;
+}
+
+/**
+ * Parses the text of a skaffold.yaml (one or more `---` separated documents), validates each document
+ * against the schema of the fields nx-gitops reads, and upgrades it to the v3+ layout. Malformed YAML,
+ * an unknown `apiVersion` or `kind`, and invalid fields fail with `file:line:column`.
+ */
+export function parseSkaffoldConfigs(options: { text: string; file: string }): ConfigLoadResult {
+  const { text, file } = options;
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const list = Array.isArray(documents) ? documents : [];
+  const configs: LoadedConfig[] = [];
+  const warnings: ConfigWarning[] = [];
+  list.forEach((document, documentIndex) => {
+    const [yamlError] = document.errors;
+    if (yamlError) {
+      throw new GitopsError(`${locate(file, lineCounter, yamlError.pos[0])}: invalid YAML: ${yamlError.message.split('\n')[0]}`, {
+        hint: 'Fix the YAML syntax at that position.',
+      });
+    }
+    const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new GitopsError(`${locate(file, lineCounter, offsetOf(document, []))}: a skaffold config must be a mapping.`);
+    }
+    const raw = value as Record<string, unknown>;
+    if (raw.kind !== 'Config') {
+      throw new GitopsError(
+        `${locate(file, lineCounter, offsetOf(document, ['kind']))}: unknown kind ${JSON.stringify(raw.kind)}; skaffold configs have "kind: Config".`,
+      );
+    }
+    if (typeof raw.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(raw.apiVersion)) {
+      throw new GitopsError(
+        `${locate(file, lineCounter, offsetOf(document, ['apiVersion']))}: unsupported apiVersion ${JSON.stringify(raw.apiVersion)}.`,
+        {
+          hint: `Use one of skaffold/v2beta10 … skaffold/v4beta14 (run "skaffold fix" to upgrade older configs).`,
+        },
+      );
+    }
+    if (!validateConfig(raw)) {
+      const error = (validateConfig.errors ?? [])[0];
+      const where = locate(file, lineCounter, offsetOf(document, pathSegments(error.instancePath, error), error.keyword === 'additionalProperties'));
+      throw new GitopsError(`${where}: ${describeSchemaError(error)}.`, {
+        hint: 'See the skaffold.yaml reference for this apiVersion.',
+      });
+    }
+    const config = upgradeConfig(raw as unknown as SkaffoldConfig);
+    const policy = config.build?.tagPolicy;
+    if (policy && Object.keys(policy).length > 1) {
+      warnings.push({
+        file,
+        line: lineCounter.linePos(offsetOf(document, ['build', 'tagPolicy'], true) ?? 0).line,
+        message: `build.tagPolicy sets ${Object.keys(policy).join(' and ')}; skaffold uses only the first in its order (envTemplate, sha256, gitCommit, dateTime, inputDigest, customTemplate).`,
+      });
+    }
+    configs.push({ config, file, dir: dirname(file), documentIndex });
+  });
+  if (configs.length === 0) {
+    throw new GitopsError(`${file}: no skaffold config found (the file is empty).`);
+  }
+  return { configs, warnings };
+}
+
+/** The skaffold.yaml a `requires[].path` points at: the file itself, or `skaffold.yaml` in that directory. */
+function dependencyFile(fromDir: string, dependency: ConfigDependency, file: string): string {
+  const target = resolve(fromDir, dependency.path ?? '.');
+  if (existsSync(target) && statSync(target).isDirectory()) return join(target, 'skaffold.yaml');
+  return target;
+}
+
+/** Reads a file as UTF-8; a missing file is a {@link GitopsError} naming who asked for it. */
+function readConfigFile(file: string, requiredBy?: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new GitopsError(`Cannot read skaffold config ${file}${requiredBy ? ` (required by ${requiredBy})` : ''}.`, {
+      hint: requiredBy ? 'Fix the "requires[].path" entry.' : 'Check the "skaffoldConfig" option.',
+    });
+  }
+}
+
+/** A config plus the profiles its dependents asked for through `requires[].activeProfiles`. */
+export interface ResolvedConfig extends LoadedConfig {
+  /** Profiles a dependent config activates in this one, given the dependent's own active profiles. */
+  requiredProfiles: Array<{ name: string; activatedBy: string[]; requiredBy: string }>;
+  /** True for the configs of the file that was loaded (not reached through `requires`). */
+  isRoot: boolean;
+}
+
+/**
+ * Loads a skaffold.yaml and, recursively, every config it `requires` by local path (git, GCS and Cloud
+ * Build sources fail with a clear "not supported" error). Returns the configs dependencies first, each once,
+ * as skaffold orders them; a `configs` filter on a `requires` entry keeps only the named configs.
+ */
+export function loadSkaffoldConfigs(options: { file: string; cwd?: string }): ConfigLoadResult & { configs: ResolvedConfig[] } {
+  const rootFile = isAbsolute(options.file) ? options.file : resolve(options.cwd ?? process.cwd(), options.file);
+  const ordered: ResolvedConfig[] = [];
+  const warnings: ConfigWarning[] = [];
+  const parsedFiles = new Map<string, ConfigLoadResult>();
+  const visiting = new Set<string>();
+  const byKey = new Map<string, ResolvedConfig>();
+
+  const parseFile = (file: string, requiredBy?: string): ConfigLoadResult => {
+    let parsed = parsedFiles.get(file);
+    if (!parsed) {
+      parsed = parseSkaffoldConfigs({ text: readConfigFile(file, requiredBy), file });
+      parsedFiles.set(file, parsed);
+      warnings.push(...parsed.warnings);
+    }
+    return parsed;
+  };
+
+  const visit = (loaded: LoadedConfig, isRoot: boolean): ResolvedConfig => {
+    const key = `${loaded.file}#${loaded.documentIndex}`;
+    const existing = byKey.get(key);
+    if (existing) return existing;
+    if (visiting.has(key)) {
+      throw new GitopsError(`${loaded.file}: "requires" forms a cycle back to this config.`, {
+        hint: 'Remove one of the requires entries that form the cycle.',
+      });
+    }
+    visiting.add(key);
+    const resolved: ResolvedConfig = { ...loaded, requiredProfiles: [], isRoot };
+    for (const dependency of loaded.config.requires ?? []) {
+      const remote = (['git', 'googleCloudStorage', 'googleCloudBuildRepoV2'] as const).find((source) => dependency[source] !== undefined);
+      if (remote) {
+        throw new GitopsError(`${loaded.file}: requires.${remote} is not supported by the native engine.`, {
+          hint: 'Vendor the dependency and use a local "path", or render with engine "skaffold".',
+        });
+      }
+      const file = dependencyFile(loaded.dir, dependency, loaded.file);
+      const parsed = parseFile(file, relative(dirname(rootFile), loaded.file) || loaded.file);
+      const names = dependency.configs;
+      const selected = names?.length ? parsed.configs.filter((config) => names.includes(config.config.metadata?.name ?? '')) : parsed.configs;
+      for (const name of names ?? []) {
+        if (!parsed.configs.some((config) => config.config.metadata?.name === name)) {
+          throw new GitopsError(`${loaded.file}: requires config "${name}" but ${file} has no config with that metadata.name.`);
+        }
+      }
+      for (const child of selected) {
+        const visited = visit(child, false);
+        for (const profile of dependency.activeProfiles ?? []) {
+          visited.requiredProfiles.push({ name: profile.name, activatedBy: profile.activatedBy ?? [], requiredBy: key });
+        }
+      }
+    }
+    visiting.delete(key);
+    byKey.set(key, resolved);
+    ordered.push(resolved);
+    return resolved;
+  };
+
+  for (const loaded of parseFile(rootFile).configs) visit(loaded, true);
+  return { configs: ordered, warnings };
+}
