@@ -1,0 +1,53 @@
+import { accessSync, constants } from 'node:fs';
+import { basename, delimiter, join } from 'node:path';
+import { runCommand } from '../lib/exec';
+import { GitopsError } from '../lib/errors';
+import { findKustomizationFile } from './dependencies';
+
+/** The program and leading arguments that build a kustomization. */
+export interface KustomizeCommand {
+  file: string;
+  args: string[];
+}
+
+/** True when an executable named `name` is on `PATH` (looked up on disk; no process is started). */
+export function isOnPath(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/**
+ * Chooses how to run kustomize, as skaffold does: `kustomize build` when `kustomize` is on PATH, else
+ * `kubectl kustomize`. An explicit `kustomizeBinary` wins; a binary whose name starts with `kubectl` is
+ * run as `<binary> kustomize`, any other as `<binary> build`.
+ */
+export function resolveKustomizeCommand(kustomizeBinary?: string, env: NodeJS.ProcessEnv = process.env): KustomizeCommand {
+  if (kustomizeBinary) {
+    return basename(kustomizeBinary).startsWith('kubectl') ? { file: kustomizeBinary, args: ['kustomize'] } : { file: kustomizeBinary, args: ['build'] };
+  }
+  return isOnPath('kustomize', env) ? { file: 'kustomize', args: ['build'] } : { file: 'kubectl', args: ['kustomize'] };
+}
+
+/**
+ * Runs `kustomize build` on `dir` and returns its YAML. `buildArgs` entries are split on single spaces
+ * (as skaffold does) and come before the directory. A directory without a kustomization fails before any
+ * process is started.
+ */
+export async function buildKustomization(options: { dir: string; buildArgs?: readonly string[]; command: KustomizeCommand; cwd?: string }): Promise<string> {
+  if (!findKustomizationFile(options.dir)) {
+    throw new GitopsError(`No kustomization.yaml in ${options.dir}.`, {
+      hint: 'Create the overlay, or fix manifests.kustomize.paths in skaffold.yaml.',
+    });
+  }
+  const args = [...options.command.args, ...(options.buildArgs ?? []).flatMap((arg) => arg.split(' ')).filter(Boolean), options.dir];
+  const { stdout } = await runCommand(options.command.file, args, { cwd: options.cwd, binaryOption: 'kustomizeBinary' });
+  return stdout;
+}
