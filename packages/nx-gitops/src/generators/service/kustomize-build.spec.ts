@@ -36,7 +36,7 @@ describe('generated overlays build with the real kubectl kustomize', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  it.each([
+  it.each<[string, { name: string; environments: string[]; image?: string; port?: number }]>([
     ['skaffold/v4beta13', { name: 'foo', environments: ['develop', 'production'] }],
     ['skaffold/v2beta10', { name: 'bar', environments: ['develop', 'staging', 'production'], image: 'registry.local:5000/team/bar', port: 3000 }],
     ['skaffold/v3', { name: '8080', environments: ['develop'] }],
