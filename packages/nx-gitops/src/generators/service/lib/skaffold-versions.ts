@@ -1,14 +1,11 @@
+import { SUPPORTED_API_VERSIONS } from '../../../skaffold/config';
+
 /**
- * The skaffold config versions the service generator writes: `skaffold/v2beta10` … `skaffold/v2beta29`
- * (kustomize under `deploy:`) and `skaffold/v3alpha1`, `skaffold/v3`, `skaffold/v4beta1` … `skaffold/v4beta14`
- * (kustomize under `manifests:`). Every one of them has `metadata.name`.
+ * The skaffold config versions the service generator writes: every version the config loader reads,
+ * `skaffold/v2beta10` … `skaffold/v2beta29` (kustomize under `deploy:`) and `skaffold/v3alpha1`, `skaffold/v3`,
+ * `skaffold/v4beta1` … `skaffold/v4beta14` (kustomize under `manifests:`). Every one of them has `metadata.name`.
  */
-export const SUPPORTED_SKAFFOLD_API_VERSIONS: readonly string[] = [
-  ...Array.from({ length: 20 }, (_, i) => `skaffold/v2beta${i + 10}`),
-  'skaffold/v3alpha1',
-  'skaffold/v3',
-  ...Array.from({ length: 14 }, (_, i) => `skaffold/v4beta${i + 1}`),
-];
+export const SUPPORTED_SKAFFOLD_API_VERSIONS: readonly string[] = SUPPORTED_API_VERSIONS;
 
 /** The version new services get. */
 export const DEFAULT_SKAFFOLD_API_VERSION = 'skaffold/v4beta13';
