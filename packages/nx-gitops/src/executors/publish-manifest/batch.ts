@@ -1,0 +1,70 @@
+import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
+import { describeError } from '../../lib/errors';
+import type { LogSink } from '../../lib/log';
+import { publishManifests } from '../../publish/publish-manifests';
+import type { PublishTarget } from '../../publish/request';
+import { targetLogger } from './executor';
+import type { PublishManifestExecutorSchema } from './schema';
+
+/** The result Nx expects for each task of a batch (its `TaskResult`). */
+export interface BatchTaskResult {
+  success: boolean;
+  terminalOutput: string;
+  startTime?: number;
+  endTime?: number;
+}
+
+/** Prints through the devkit logger and keeps a copy, which becomes the task's terminal output. */
+function recordingSink(lines: string[]): LogSink {
+  return {
+    info: (message) => (lines.push(message), logger.info(message)),
+    warn: (message) => (lines.push(message), logger.warn(message)),
+    error: (message) => (lines.push(message), logger.error(message)),
+  };
+}
+
+/**
+ * Batch implementation of `publish-manifest` (Nx `--batch` / `NX_BATCH_MODE=true`): every task of the
+ * batch is published together, one fetch and one atomic push per manifest repository, and each task
+ * gets its own result and output. The signature is Nx's `TaskGraphExecutor`, unchanged from Nx 22 to 24.
+ */
+export default async function publishManifestBatch(
+  taskGraph: TaskGraph,
+  inputs: Record<string, PublishManifestExecutorSchema>,
+  overrides: PublishManifestExecutorSchema,
+  context: ExecutorContext,
+): Promise<Record<string, BatchTaskResult>> {
+  const startTime = Date.now();
+  const output = new Map<string, string[]>();
+  const targets: PublishTarget[] = Object.keys(inputs).map((id) => {
+    const task = taskGraph.tasks[id];
+    output.set(id, []);
+    return {
+      id,
+      project: task?.target.project ?? id.split(':')[0],
+      configuration: task?.target.configuration,
+      options: inputs[id] ?? overrides,
+    };
+  });
+  const results: Record<string, BatchTaskResult> = {};
+  try {
+    const run = await publishManifests({
+      workspaceRoot: context.root,
+      targets,
+      loggerFor: (target) => targetLogger(target, context.isVerbose, recordingSink(output.get(target.id)!)),
+    });
+    for (const outcome of run.outcomes) {
+      results[outcome.id] = {
+        success: outcome.status !== 'failed',
+        terminalOutput: output.get(outcome.id)!.join('\n'),
+        startTime,
+        endTime: Date.now(),
+      };
+    }
+  } catch (error) {
+    const message = describeError(error);
+    logger.error(message);
+    for (const target of targets) results[target.id] = { success: false, terminalOutput: message, startTime, endTime: Date.now() };
+  }
+  return results;
+}

@@ -1,0 +1,265 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { GitopsError } from '../lib/errors';
+import { CommandError, runCommand, type RunResult } from '../lib/exec';
+import { redact } from '../lib/redact';
+import { remoteAccess, type GitRemoteAccess } from './auth';
+import { withoutCredentials } from './commit-message';
+import { withFileLock } from './file-lock';
+import type { GitObjectType, PlannedTree, TreeListingEntry } from './plan';
+import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, type RefPushResult } from './push-output';
+
+/** Name and e-mail of a commit's author and committer. */
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+/** A branch to move to a commit in a push. */
+export interface BranchUpdate {
+  branch: string;
+  commit: string;
+}
+
+/** The id git gives the empty tree; diffs of a new branch start from it. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/** Thrown by {@link ManifestRepositoryCache.push} when the server does not offer atomic pushes. */
+export class AtomicPushUnsupportedError extends GitopsError {}
+
+/** The workspace-relative folder holding one bare cache repository per manifest repository. */
+export function defaultCacheRoot(workspaceRoot: string): string {
+  return join(workspaceRoot, 'node_modules', '.cache', 'nx-gitops', 'manifest-repositories');
+}
+
+/**
+ * The git adapter of the publisher: a bare cache repository for one manifest repository, driven with
+ * plumbing only (no work tree, no checkout, no remote configured: every network command names the URL).
+ * Several processes may share one cache: every process fetches into refs of its own
+ * (`refs/nx-gitops/<owner>/…`), object writes are atomic in git, and the operations that rewrite shared
+ * files (shallow fetches, ref deletion) run under a lock file.
+ */
+export class ManifestRepositoryCache {
+  private readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+  private constructor(
+    /** The bare repository's directory. */
+    readonly gitDir: string,
+    private readonly access: GitRemoteAccess,
+    /** The repository URL as shown to users (no credentials). */
+    readonly displayUrl: string,
+  ) {}
+
+  /**
+   * Opens (creating on first use) the cache of `repository` under `cacheRoot`, keyed by a hash of the
+   * URL without credentials so that rotating a token keeps the cache.
+   */
+  static async open(options: {
+    repository: string;
+    cacheRoot: string;
+    env: Readonly<Record<string, string | undefined>>;
+  }): Promise<ManifestRepositoryCache> {
+    const access = remoteAccess({ repository: options.repository, env: options.env });
+    const key = createHash('sha256').update(access.url).digest('hex').slice(0, 16);
+    const gitDir = join(options.cacheRoot, `${key}.git`);
+    if (!existsSync(join(gitDir, 'HEAD'))) {
+      mkdirSync(options.cacheRoot, { recursive: true });
+      // Initialise beside the final place and rename, so a concurrent process never sees half a repository.
+      const staging = `${gitDir}.init-${process.pid}-${randomBytes(4).toString('hex')}`;
+      await runCommand('git', ['init', '--quiet', '--bare', staging]);
+      try {
+        renameSync(staging, gitDir);
+      } catch {
+        rmSync(staging, { recursive: true, force: true });
+        if (!existsSync(join(gitDir, 'HEAD'))) throw new GitopsError(`Cannot create the cache repository ${gitDir}.`);
+      }
+    }
+    return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url));
+  }
+
+  private async git(args: readonly string[], options: { input?: string; allowFailure?: boolean } = {}): Promise<RunResult> {
+    return runCommand(
+      'git',
+      ['--git-dir', this.gitDir, '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'fetch.writeCommitGraph=false', ...args],
+      { env: this.access.env, secrets: this.access.secrets, input: options.input, allowFailure: options.allowFailure },
+    );
+  }
+
+  /** Runs a command that talks to the server, turning an authentication failure into an error that says so. */
+  private async remote(args: readonly string[], what: string, options: { allowFailure?: boolean } = {}): Promise<RunResult> {
+    try {
+      return await this.git(args, options);
+    } catch (error) {
+      if (error instanceof CommandError && isAuthenticationFailure(error.stderr)) {
+        throw new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials while trying to ${what}.`, {
+          hint: 'Set NX_GITOPS_TOKEN (or GITHUB_TOKEN) to a token that may push to the manifest repository.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The current commit of each of `branches` on the server; branches that do not exist are absent. */
+  async remoteTips(branches: readonly string[]): Promise<Map<string, string>> {
+    const tips = new Map<string, string>();
+    if (branches.length === 0) return tips;
+    const refs = [...new Set(branches)].map((branch) => `refs/heads/${branch}`);
+    const { stdout } = await this.remote(['ls-remote', '--', this.access.url, ...refs], 'list its branches');
+    const wanted = new Set(refs);
+    for (const line of stdout.split('\n')) {
+      const [sha, ref] = line.split('\t');
+      if (sha && ref && wanted.has(ref)) tips.set(ref.slice('refs/heads/'.length), sha);
+    }
+    return tips;
+  }
+
+  /**
+   * Makes sure the cache holds the tip commit (and its tree) of each branch: those already present are
+   * used as they are, the others are fetched in one shallow fetch of just those refs. Returns the tips
+   * actually held, which may be newer than `tips` if a branch moved in between.
+   */
+  async fetchTips(tips: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const held = new Map(tips);
+    const missing = await this.missingObjects([...tips.values()]);
+    const toFetch = [...tips].filter(([, sha]) => missing.has(sha)).map(([branch]) => branch);
+    if (toFetch.length === 0) return held;
+    const localRef = (branch: string) => `refs/nx-gitops/${this.owner}/${branch}`;
+    await withFileLock({ path: join(this.gitDir, 'nx-gitops-fetch.lock') }, () =>
+      this.remote(
+        [
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          '--depth=1',
+          '--',
+          this.access.url,
+          ...toFetch.map((branch) => `+refs/heads/${branch}:${localRef(branch)}`),
+        ],
+        'fetch its branches',
+      ),
+    );
+    const { stdout } = await this.git(['rev-parse', '--verify', ...toFetch.map(localRef)]);
+    stdout.split('\n').forEach((sha, index) => held.set(toFetch[index], sha.trim()));
+    return held;
+  }
+
+  private async missingObjects(shas: readonly string[]): Promise<Set<string>> {
+    if (shas.length === 0) return new Set();
+    const { stdout } = await this.git(['cat-file', '--batch-check'], { input: `${shas.join('\n')}\n` });
+    return new Set(
+      stdout
+        .split('\n')
+        .filter((line) => line.endsWith(' missing'))
+        .map((line) => line.split(' ')[0]),
+    );
+  }
+
+  /** Writes the files as blobs (contents as they are, no filters) and returns their ids, in order. */
+  async hashFiles(paths: readonly string[]): Promise<string[]> {
+    if (paths.length === 0) return [];
+    const { stdout } = await this.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: `${paths.join('\n')}\n` });
+    return stdout.split('\n').map((line) => line.trim());
+  }
+
+  /** The id of `commit`'s tree. */
+  async treeOf(commit: string): Promise<string> {
+    return (await this.git(['rev-parse', '--verify', `${commit}^{tree}`])).stdout.trim();
+  }
+
+  /** Every file, directory and submodule of `commit`'s tree, directories before their contents. */
+  async listTree(commit: string): Promise<TreeListingEntry[]> {
+    const { stdout } = await this.git(['ls-tree', '-r', '-t', '-z', '--full-tree', commit]);
+    return stdout
+      .split('\0')
+      .filter((record) => record.length > 0)
+      .map((record) => {
+        const tab = record.indexOf('\t');
+        const [mode, type, sha] = record.slice(0, tab).split(' ');
+        return { mode, type: type as GitObjectType, sha, path: record.slice(tab + 1) };
+      });
+  }
+
+  /** Creates the planned trees with `git mktree`, children first, and returns the root tree's id. */
+  async writeTrees(plan: readonly PlannedTree[]): Promise<string> {
+    const written = new Map<string, string>();
+    for (const tree of plan) {
+      const input = tree.entries
+        .map((entry) => {
+          const sha = entry.dir !== undefined ? written.get(entry.dir) : entry.sha;
+          if (!sha) throw new GitopsError(`Internal error: tree "${entry.dir}" was not written before its parent.`);
+          return `${entry.mode} ${entry.type} ${sha}\t${entry.name}\0`;
+        })
+        .join('');
+      written.set(tree.dir, (await this.git(['mktree', '-z', '--missing'], { input })).stdout.trim());
+    }
+    const root = written.get('');
+    if (!root) throw new GitopsError('Internal error: the tree plan has no root.');
+    return root;
+  }
+
+  /** Creates a commit of `tree` on `parent` (a root commit when `null`) and returns its id. */
+  async commitTree(options: { tree: string; parent: string | null; message: string; author: GitIdentity }): Promise<string> {
+    const { name, email } = options.author;
+    const args = ['commit-tree', options.tree, ...(options.parent ? ['-p', options.parent] : []), '-F', '-'];
+    return (
+      await runCommand('git', ['--git-dir', this.gitDir, ...args], {
+        input: options.message,
+        env: { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email },
+      })
+    ).stdout.trim();
+  }
+
+  /** A patch (with a stat) from tree `from` to tree `to`, for dry runs. */
+  async diff(from: string, to: string): Promise<string> {
+    return (await this.git(['diff', '--no-color', '--no-ext-diff', '--stat', '--patch', from, to])).stdout;
+  }
+
+  /**
+   * Pushes every update in one `git push` (atomic when asked) and returns each ref's outcome. Rejections
+   * are results, not errors; a push that fails before any ref is reported throws (with git's message,
+   * redacted), and a server without atomic pushes throws {@link AtomicPushUnsupportedError}.
+   */
+  async push(updates: readonly BranchUpdate[], options: { atomic: boolean }): Promise<Map<string, RefPushResult>> {
+    const refspecs = updates.map((update) => `${update.commit}:refs/heads/${update.branch}`);
+    const args = ['push', '--porcelain', '--no-verify', ...(options.atomic ? ['--atomic'] : []), '--', this.access.url, ...refspecs];
+    const result = await this.remote(args, 'push', { allowFailure: true });
+    const byRef = parsePushPorcelain(result.stdout);
+    if (result.exitCode !== 0 && options.atomic && isAtomicUnsupported(result.stderr)) {
+      throw new AtomicPushUnsupportedError(`${this.displayUrl} does not accept atomic pushes.`);
+    }
+    if (result.exitCode !== 0 && byRef.size === 0) {
+      if (isAuthenticationFailure(result.stderr)) {
+        throw new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials while trying to push.`, {
+          hint: 'Set NX_GITOPS_TOKEN (or GITHUB_TOKEN) to a token that may push to the manifest repository.',
+        });
+      }
+      throw new CommandError({
+        command: `git push ${this.displayUrl}`,
+        exitCode: result.exitCode,
+        stderr: redact(result.stderr, this.access.secrets),
+        stdout: redact(result.stdout, this.access.secrets),
+      });
+    }
+    const outcomes = new Map<string, RefPushResult>();
+    for (const update of updates) {
+      const ref = `refs/heads/${update.branch}`;
+      const fallback = redact(result.stderr, this.access.secrets).trim().split('\n').pop() || 'not reported by git';
+      outcomes.set(update.branch, byRef.get(ref) ?? { ref, outcome: 'failed', summary: fallback });
+    }
+    return outcomes;
+  }
+
+  /** Deletes this process's fetch refs; the objects stay for the next run. */
+  async dispose(): Promise<void> {
+    const prefix = `refs/nx-gitops/${this.owner}/`;
+    const { stdout } = await this.git(['for-each-ref', '--format=%(refname)', prefix], { allowFailure: true });
+    const refs = stdout.split('\n').filter((ref) => ref.startsWith(prefix));
+    if (refs.length === 0) return;
+    await withFileLock({ path: join(this.gitDir, 'nx-gitops-fetch.lock') }, () =>
+      this.git(['update-ref', '--stdin'], { input: refs.map((ref) => `delete ${ref}\n`).join(''), allowFailure: true }),
+    );
+  }
+}

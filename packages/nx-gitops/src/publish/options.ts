@@ -1,0 +1,42 @@
+import { DEFAULT_MESSAGE_TEMPLATE } from './commit-message';
+import type { GitIdentity } from './git-cache';
+import type { PublishMode } from './plan';
+
+/** Options of one publish, as the `publish-manifest` executor takes them (its schema.json is the reference). */
+export interface PublishManifestOptions {
+  /** The environment to publish; defaults to the Nx configuration name. */
+  environment?: string;
+  /** The manifest repository; defaults to the `NX_GITOPS_MANIFEST_REPOSITORY` environment variable. */
+  manifestRepository?: string;
+  /** Branch template with `{project}` and `{environment}`. */
+  branch?: string;
+  /** Path template of the manifest inside the branch. */
+  path?: string;
+  /** Branch a missing branch starts from; without it a new branch starts with a root commit. */
+  baseBranch?: string;
+  /** Commit message template; trailers are always appended. */
+  message?: string;
+  authorName?: string;
+  authorEmail?: string;
+  mode?: PublishMode;
+  dryRun?: boolean;
+  maxAttempts?: number;
+  allowDirty?: boolean;
+}
+
+/** The defaults schema.json declares, applied again here for callers that bypass Nx. */
+export const PUBLISH_DEFAULTS = {
+  branch: '{project}/{environment}',
+  path: 'manifest.yaml',
+  message: DEFAULT_MESSAGE_TEMPLATE,
+  mode: 'merge',
+  dryRun: false,
+  maxAttempts: 5,
+  allowDirty: false,
+} as const satisfies PublishManifestOptions;
+
+/** The identity commits carry when neither the options nor the workspace's git config name one. */
+export const DEFAULT_AUTHOR: GitIdentity = { name: 'nx-gitops', email: 'nx-gitops@noreply.invalid' };
+
+/** The environment variable that names the manifest repository when the option is not set. */
+export const MANIFEST_REPOSITORY_ENV = 'NX_GITOPS_MANIFEST_REPOSITORY';

@@ -1,0 +1,155 @@
+import { GitopsError } from '../lib/errors';
+
+/** Git object types that can appear in a tree. */
+export type GitObjectType = 'blob' | 'tree' | 'commit';
+
+/** One entry of `git ls-tree -r -t` output: a file, a directory or a submodule at `path`. */
+export interface TreeListingEntry {
+  mode: string;
+  type: GitObjectType;
+  sha: string;
+  path: string;
+}
+
+/** A file to place in the branch: its path inside the tree and the blob already written for it. */
+export interface PlannedFile {
+  path: string;
+  blob: string;
+}
+
+/**
+ * How the rendered files combine with what the branch holds: `merge` writes them and keeps every other
+ * file; `replace` makes the branch hold exactly the rendered files.
+ */
+export type PublishMode = 'merge' | 'replace';
+
+/** One line of `git mktree` input. Either `sha` names an existing object or `dir` names a tree written earlier in the plan. */
+export interface PlannedTreeEntry {
+  name: string;
+  mode: string;
+  type: GitObjectType;
+  sha?: string;
+  dir?: string;
+}
+
+/** A tree to create with `git mktree`; `dir` is its path in the branch (`''` for the root). */
+export interface PlannedTree {
+  dir: string;
+  entries: PlannedTreeEntry[];
+}
+
+interface LeafNode {
+  kind: 'leaf';
+  mode: string;
+  type: GitObjectType;
+  sha: string;
+}
+
+interface DirNode {
+  kind: 'dir';
+  /** The existing tree's id while nothing below it changes; cleared once something does. */
+  sha?: string;
+  children: Map<string, LeafNode | DirNode>;
+}
+
+const FILE_MODE = '100644';
+const TREE_MODE = '040000';
+
+function ensureDir(parent: DirNode, name: string): DirNode {
+  const existing = parent.children.get(name);
+  if (existing?.kind === 'dir') {
+    existing.sha = undefined;
+    return existing;
+  }
+  // A file standing where a directory must go is replaced: the rendered layout wins.
+  const dir: DirNode = { kind: 'dir', children: new Map() };
+  parent.children.set(name, dir);
+  return dir;
+}
+
+function treeFromListing(listing: readonly TreeListingEntry[]): DirNode {
+  const root: DirNode = { kind: 'dir', children: new Map() };
+  for (const entry of listing) {
+    const parts = entry.path.split('/');
+    let dir = root;
+    for (const part of parts.slice(0, -1)) {
+      const child = dir.children.get(part);
+      if (child?.kind !== 'dir') throw new GitopsError(`Unexpected tree listing: "${entry.path}" appears before its directory.`);
+      dir = child;
+    }
+    const name = parts[parts.length - 1];
+    dir.children.set(
+      name,
+      entry.type === 'tree'
+        ? { kind: 'dir', sha: entry.sha, children: new Map() }
+        : { kind: 'leaf', mode: entry.mode, type: entry.type, sha: entry.sha },
+    );
+  }
+  return root;
+}
+
+function collectWrites(dir: DirNode, path: string, writes: PlannedTree[]): void {
+  const entries: PlannedTreeEntry[] = [];
+  for (const [name, child] of [...dir.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const childPath = path ? `${path}/${name}` : name;
+    if (child.kind === 'leaf') {
+      entries.push({ name, mode: child.mode, type: child.type, sha: child.sha });
+    } else if (child.sha) {
+      entries.push({ name, mode: TREE_MODE, type: 'tree', sha: child.sha });
+    } else if (child.children.size > 0) {
+      collectWrites(child, childPath, writes);
+      entries.push({ name, mode: TREE_MODE, type: 'tree', dir: childPath });
+    }
+  }
+  writes.push({ dir: path, entries });
+}
+
+/**
+ * Plans the trees of the next commit: starting from the branch's current listing (`merge`) or from
+ * nothing (`replace`), places every file and returns the trees to create, children before parents and
+ * the root last. Directories nothing was written into keep their existing tree id, so a merge into a
+ * large branch only rewrites the directories on the written paths.
+ */
+export function planTrees(options: { current: readonly TreeListingEntry[]; files: readonly PlannedFile[]; mode: PublishMode }): PlannedTree[] {
+  const root: DirNode = options.mode === 'merge' ? treeFromListing(options.current) : { kind: 'dir', children: new Map() };
+  root.sha = undefined;
+  const seen = new Set<string>();
+  for (const file of options.files) {
+    if (seen.has(file.path)) {
+      throw new GitopsError(`Two rendered files would be written to "${file.path}" in the same branch.`, {
+        hint: 'Make the "path" option unique per project and environment, e.g. "{project}/{environment}/manifest.yaml".',
+      });
+    }
+    seen.add(file.path);
+    const parts = file.path.split('/');
+    let dir: DirNode = root;
+    for (const part of parts.slice(0, -1)) dir = ensureDir(dir, part);
+    dir.children.set(parts[parts.length - 1], { kind: 'leaf', mode: FILE_MODE, type: 'blob', sha: file.blob });
+  }
+  const writes: PlannedTree[] = [];
+  collectWrites(root, '', writes);
+  return writes;
+}
+
+/** What publishing did (or, in a dry run, would do) to one branch. */
+export type PublishStatus = 'created' | 'updated' | 'unchanged' | 'failed';
+
+/**
+ * Decides the outcome from the branch state and the new tree: a missing branch is `created`, an
+ * identical tree is `unchanged` (no commit, so re-runs leave no empty commits), anything else `updated`.
+ */
+export function decideStatus(options: { branchExists: boolean; currentTree: string | null; newTree: string }): Exclude<PublishStatus, 'failed'> {
+  if (!options.branchExists) return 'created';
+  return options.currentTree === options.newTree ? 'unchanged' : 'updated';
+}
+
+/**
+ * Milliseconds to wait before attempt `attempt + 1`: exponential from `baseMs`, capped at `maxMs`, with
+ * the upper half jittered so that publishers that collided do not collide again in lock step.
+ */
+export function retryDelayMs(options: { attempt: number; random?: () => number; baseMs?: number; maxMs?: number }): number {
+  const base = options.baseMs ?? 100;
+  const ceiling = Math.min(options.maxMs ?? 5000, base * 2 ** Math.max(0, options.attempt - 1));
+  const random = options.random ?? Math.random;
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

@@ -1,0 +1,103 @@
+import { describeError } from '../lib/errors';
+import { silentLogger, type GitopsLogger } from '../lib/log';
+import { redact, secretsFromEnv } from '../lib/redact';
+import { withoutCredentials } from './commit-message';
+import { defaultCacheRoot } from './git-cache';
+import { publishToRepository, type PublishOutcome } from './publisher';
+import { writePublishReport, type PublishReportEntry } from './report';
+import { resolveTarget, type PublishTarget, type ResolvedTarget } from './request';
+import { readWorkspaceGitInfo } from './workspace-info';
+
+/** The result of one target. */
+export interface TargetOutcome extends PublishOutcome {
+  /** The manifest repository, without credentials (`null` when the target failed before naming one). */
+  repository: string | null;
+}
+
+/** The result of a publish run: `success` is false when any target failed. */
+export interface PublishRunResult {
+  success: boolean;
+  outcomes: TargetOutcome[];
+  /** Absolute path of the report written. */
+  reportPath: string;
+}
+
+/**
+ * Publishes the rendered manifests of `targets`: validates every target first (templates, repository,
+ * rendered files, dirty images) without touching git, then publishes the valid ones grouped by
+ * manifest repository — one fetch and one push per repository — and records every outcome in
+ * `dist/manifests/publish-report.json`. One target's failure never stops the others.
+ */
+export async function publishManifests(options: {
+  workspaceRoot: string;
+  targets: readonly PublishTarget[];
+  env?: Readonly<Record<string, string | undefined>>;
+  loggerFor?: (target: PublishTarget) => GitopsLogger;
+  /** Folder of the cache repositories; defaults to `node_modules/.cache/nx-gitops` in the workspace. */
+  cacheRoot?: string;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<PublishRunResult> {
+  const env = options.env ?? process.env;
+  const loggerFor = options.loggerFor ?? (() => silentLogger);
+  const workspace = await readWorkspaceGitInfo(options.workspaceRoot);
+  const outcomes: TargetOutcome[] = [];
+  const groups = new Map<string, ResolvedTarget[]>();
+  const targetsById = new Map(options.targets.map((target) => [target.id, target]));
+  for (const target of options.targets) {
+    try {
+      const resolved = resolveTarget({ workspaceRoot: options.workspaceRoot, target, workspace, env });
+      const key = `${resolved.dryRun ? 'dry' : 'push'}\0${resolved.repository}`;
+      groups.set(key, [...(groups.get(key) ?? []), resolved]);
+    } catch (error) {
+      const message = describeError(error);
+      loggerFor(target).error(message);
+      const environment = target.options.environment ?? target.configuration ?? '';
+      outcomes.push({
+        id: target.id,
+        project: target.project,
+        environment,
+        repository: null,
+        branch: '',
+        paths: [],
+        status: 'failed',
+        commit: null,
+        previousCommit: null,
+        attempts: 0,
+        dryRun: target.options.dryRun ?? false,
+        error: message,
+      });
+    }
+  }
+  const published = await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const repository = group[0].repository;
+      const results = await publishToRepository({
+        repository,
+        requests: group.map((resolved) => resolved.request),
+        cacheRoot: options.cacheRoot ?? defaultCacheRoot(options.workspaceRoot),
+        env,
+        dryRun: group[0].dryRun,
+        maxAttempts: Math.max(...group.map((resolved) => resolved.maxAttempts)),
+        loggerFor: (request) => loggerFor(targetsById.get(request.id)!),
+        sleep: options.sleep,
+      });
+      return results.map((result) => ({ ...result, repository: withoutCredentials(repository) }));
+    }),
+  );
+  outcomes.push(...published.flat());
+  const entries: PublishReportEntry[] = outcomes.map((outcome) => ({
+    project: outcome.project,
+    environment: outcome.environment,
+    repository: outcome.repository ?? '',
+    branch: outcome.branch,
+    paths: outcome.paths,
+    status: outcome.status,
+    commit: outcome.commit,
+    previousCommit: outcome.previousCommit,
+    attempts: outcome.attempts,
+    dryRun: outcome.dryRun,
+    ...(outcome.error !== undefined ? { error: redact(outcome.error, secretsFromEnv(env)) } : {}),
+  }));
+  const reportPath = await writePublishReport({ workspaceRoot: options.workspaceRoot, entries });
+  return { success: outcomes.every((outcome) => outcome.status !== 'failed'), outcomes, reportPath };
+}

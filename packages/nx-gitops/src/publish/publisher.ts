@@ -1,0 +1,255 @@
+import { describeError, GitopsError } from '../lib/errors';
+import { runWithConcurrency } from '../lib/exec';
+import { silentLogger, type GitopsLogger } from '../lib/log';
+import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type GitIdentity } from './git-cache';
+import { decideStatus, planTrees, retryDelayMs, type PublishMode, type PublishStatus } from './plan';
+import type { RefPushResult } from './push-output';
+
+/** A rendered file to publish: where it goes in the branch and where it is on disk. */
+export interface PublishFile {
+  path: string;
+  sourceFile: string;
+}
+
+/** Everything needed to publish one project and environment; templates already expanded and validated. */
+export interface PublishRequest {
+  /** Identifies the request in results and logs (the Nx task id, say). */
+  id: string;
+  project: string;
+  environment: string;
+  branch: string;
+  /** Branch a missing `branch` starts from; `null` starts it with a root commit. */
+  baseBranch: string | null;
+  mode: PublishMode;
+  files: PublishFile[];
+  /** The full commit message, trailers included. */
+  message: string;
+  author: GitIdentity;
+}
+
+/** What publishing one request did. */
+export interface PublishOutcome {
+  id: string;
+  project: string;
+  environment: string;
+  branch: string;
+  paths: string[];
+  status: PublishStatus;
+  /** The commit the branch holds for this request (the existing tip when `unchanged`); `null` in a dry run or on failure. */
+  commit: string | null;
+  /** The branch tip before this request, `null` for a new branch. */
+  previousCommit: string | null;
+  /** Push attempts made (1 when the first push went through). */
+  attempts: number;
+  dryRun: boolean;
+  /** In a dry run: the patch that publishing would apply. */
+  diff?: string;
+  /** Why it failed, redacted. */
+  error?: string;
+}
+
+/** How to publish a set of requests to one manifest repository. */
+export interface PublishToRepositoryOptions {
+  /** The manifest repository: any URL git accepts, or a local path. */
+  repository: string;
+  requests: readonly PublishRequest[];
+  /** Folder holding the bare cache repositories (see `defaultCacheRoot`). */
+  cacheRoot: string;
+  /** Environment read for the token; defaults to `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Build commits and print the diff, push nothing. */
+  dryRun?: boolean;
+  /** Push attempts per branch before giving up on rejections (default 5). */
+  maxAttempts?: number;
+  /** The logger of one request. */
+  loggerFor?: (request: PublishRequest) => GitopsLogger;
+  /** Waits between attempts; tests may shorten it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface BuiltRequest {
+  status: Exclude<PublishStatus, 'failed'>;
+  commit: string | null;
+  previousCommit: string | null;
+  diff?: string;
+}
+
+interface BranchJob {
+  branch: string;
+  requests: PublishRequest[];
+  attempts: number;
+  done: boolean;
+  error?: string;
+  /** The commits built on `remoteTip`; reused as long as the server's tip has not moved. */
+  built?: { remoteTip: string | null; head: string | null; requests: BuiltRequest[] };
+}
+
+const BUILD_CONCURRENCY = 8;
+
+function groupByBranch(requests: readonly PublishRequest[]): BranchJob[] {
+  const jobs = new Map<string, BranchJob>();
+  for (const request of requests) {
+    const job = jobs.get(request.branch) ?? { branch: request.branch, requests: [], attempts: 0, done: false };
+    job.requests.push(request);
+    jobs.set(request.branch, job);
+  }
+  return [...jobs.values()];
+}
+
+/**
+ * Publishes every request to one manifest repository with one cache: each attempt lists the target
+ * branches once, fetches the tips it lacks in one shallow fetch, builds every commit (requests sharing
+ * a branch are chained), and pushes all moved branches in one `git push --atomic` (per-ref when the
+ * server refuses atomic pushes). Only the rejected branches are retried, rebuilt on their new tips, up to
+ * `maxAttempts` with jittered backoff. A failing request does not stop the others: it is reported as
+ * `failed` with the reason, and the caller decides what the run returns.
+ */
+export async function publishToRepository(options: PublishToRepositoryOptions): Promise<PublishOutcome[]> {
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const dryRun = options.dryRun ?? false;
+  const loggerFor = options.loggerFor ?? (() => silentLogger);
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const jobs = groupByBranch(options.requests);
+  let cache: ManifestRepositoryCache | undefined;
+  try {
+    cache = await ManifestRepositoryCache.open({ repository: options.repository, cacheRoot: options.cacheRoot, env: options.env ?? process.env });
+    const repo = cache;
+    const sourceFiles = [...new Set(options.requests.flatMap((request) => request.files.map((file) => file.sourceFile)))];
+    const blobIds = await repo.hashFiles(sourceFiles);
+    const blobs = new Map(sourceFiles.map((file, index) => [file, blobIds[index]]));
+    let atomic = true;
+    let pending = jobs;
+    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
+      for (const job of pending) job.attempts = attempt;
+      const bases = pending.map((job) => job.requests[0].baseBranch).filter((base): base is string => base !== null);
+      const tips = await repo.remoteTips([...pending.map((job) => job.branch), ...bases]);
+      const stale = pending.filter((job) => !job.built || job.built.remoteTip !== (tips.get(job.branch) ?? null));
+      const wanted = new Map<string, string>();
+      for (const job of stale) {
+        const base = job.requests[0].baseBranch;
+        const name = tips.has(job.branch) ? job.branch : base;
+        const tip = name ? tips.get(name) : undefined;
+        if (name && tip) wanted.set(name, tip);
+      }
+      const held = await repo.fetchTips(wanted);
+      await runWithConcurrency(
+        BUILD_CONCURRENCY,
+        stale.map((job) => () => buildBranch({ cache: repo, job, held, blobs, dryRun }).catch((error) => failJob(job, error))),
+      );
+      pending = pending.filter((job) => !job.done);
+      if (dryRun) {
+        for (const job of pending) job.done = true;
+        break;
+      }
+      const toPush = pending.filter((job) => job.built && job.built.head !== job.built.remoteTip);
+      for (const job of pending) if (!toPush.includes(job)) job.done = true;
+      if (toPush.length === 0) break;
+      const updates = toPush.map((job) => ({ branch: job.branch, commit: job.built!.head! }));
+      let results: Map<string, RefPushResult>;
+      try {
+        results = await repo.push(updates, { atomic: atomic && updates.length > 1 });
+      } catch (error) {
+        if (!(error instanceof AtomicPushUnsupportedError)) throw error;
+        atomic = false;
+        results = await repo.push(updates, { atomic: false });
+      }
+      pending = [];
+      for (const job of toPush) {
+        const result = results.get(job.branch)!;
+        if (result.outcome === 'pushed' || result.outcome === 'up-to-date') {
+          job.done = true;
+        } else if (result.outcome === 'failed') {
+          failJob(job, new GitopsError(`The push to branch "${job.branch}" was refused: ${result.summary}`));
+        } else if (attempt === maxAttempts) {
+          failJob(
+            job,
+            new GitopsError(`The push to branch "${job.branch}" was still rejected after ${attempt} attempts: ${result.summary}`, {
+              hint: 'Raise the "maxAttempts" option, or find what else keeps pushing to this branch.',
+            }),
+          );
+        } else {
+          loggerFor(job.requests[0]).verbose(`Push to ${job.branch} rejected (${result.summary}); rebuilding on the new tip.`);
+          pending.push(job);
+        }
+      }
+      if (pending.length > 0) await sleep(retryDelayMs({ attempt, maxMs: 2000 }));
+    }
+  } catch (error) {
+    for (const job of jobs) if (!job.done) failJob(job, error);
+  } finally {
+    await cache?.dispose().catch(() => undefined);
+  }
+  return jobs.flatMap((job) => job.requests.map((request, index) => outcomeOf({ job, request, index, dryRun, log: loggerFor(request) })));
+}
+
+function failJob(job: BranchJob, error: unknown): void {
+  job.done = true;
+  job.error = describeError(error);
+}
+
+async function buildBranch(options: {
+  cache: ManifestRepositoryCache;
+  job: BranchJob;
+  held: ReadonlyMap<string, string>;
+  blobs: ReadonlyMap<string, string>;
+  dryRun: boolean;
+}): Promise<void> {
+  const { cache, job, held, blobs, dryRun } = options;
+  const remoteTip = held.get(job.branch) ?? null;
+  const baseBranch = job.requests[0].baseBranch;
+  let head = remoteTip;
+  if (!head && baseBranch) {
+    head = held.get(baseBranch) ?? null;
+    if (!head) {
+      throw new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
+        hint: 'Create it, or change or remove the "baseBranch" option.',
+      });
+    }
+  }
+  let headTree = head ? await cache.treeOf(head) : null;
+  let branchExists = remoteTip !== null;
+  const built: BuiltRequest[] = [];
+  for (const request of job.requests) {
+    const listing = request.mode === 'merge' && headTree ? await cache.listTree(headTree) : [];
+    const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(file.sourceFile)! }));
+    const newTree = await cache.writeTrees(planTrees({ current: listing, files, mode: request.mode }));
+    const status = decideStatus({ branchExists, currentTree: headTree, newTree });
+    const previousCommit = branchExists ? head : null;
+    const diff = dryRun ? await cache.diff(headTree ?? EMPTY_TREE, newTree) : undefined;
+    if (status !== 'unchanged' && !dryRun) {
+      head = await cache.commitTree({ tree: newTree, parent: head, message: request.message, author: request.author });
+    }
+    built.push({ status, commit: dryRun ? null : head, previousCommit, diff });
+    headTree = newTree;
+    branchExists = true;
+  }
+  job.built = { remoteTip, head, requests: built };
+}
+
+function outcomeOf(options: { job: BranchJob; request: PublishRequest; index: number; dryRun: boolean; log: GitopsLogger }): PublishOutcome {
+  const { job, request, index, dryRun, log } = options;
+  const base = {
+    id: request.id,
+    project: request.project,
+    environment: request.environment,
+    branch: request.branch,
+    paths: request.files.map((file) => file.path),
+    attempts: job.attempts,
+    dryRun,
+  };
+  const built = job.built?.requests[index];
+  if (job.error !== undefined || !built) {
+    const error = job.error ?? 'The branch was not published.';
+    log.error(`Failed to publish to ${request.branch}: ${error}`);
+    return { ...base, status: 'failed', commit: null, previousCommit: built?.previousCommit ?? null, error };
+  }
+  if (dryRun) {
+    log.info(`Dry run: ${request.branch} would be ${built.status}${built.status === 'unchanged' ? '' : '; nothing was pushed'}.`);
+    if (built.diff) log.info(built.diff);
+  } else {
+    const where = built.commit ? ` at ${built.commit.slice(0, 12)}` : '';
+    const tries = job.attempts > 1 ? ` after ${job.attempts} attempts` : '';
+    log.info(`${request.branch}: ${built.status}${where}${tries}.`);
+  }
+  return { ...base, status: built.status, commit: built.commit, previousCommit: built.previousCommit, diff: built.diff };
+}

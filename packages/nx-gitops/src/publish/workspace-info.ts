@@ -1,0 +1,30 @@
+import { runCommand } from '../lib/exec';
+import { withoutCredentials } from './commit-message';
+
+/** What the workspace's git repository tells about the source of a publish. */
+export interface WorkspaceGitInfo {
+  /** `HEAD`'s full commit, `null` outside a repository or before the first commit. */
+  head: string | null;
+  /** The `origin` remote's URL without credentials, when there is one. */
+  origin: string | null;
+  /** `user.name` / `user.email` from git config, when set. */
+  userName: string | null;
+  userEmail: string | null;
+}
+
+async function gitValue(workspaceRoot: string, args: readonly string[]): Promise<string | null> {
+  const result = await runCommand('git', ['-C', workspaceRoot, ...args], { allowFailure: true });
+  const value = result.stdout.trim();
+  return result.exitCode === 0 && value.length > 0 ? value : null;
+}
+
+/** Reads the workspace's `HEAD`, `origin` URL and git identity; anything missing is `null`, never an error. */
+export async function readWorkspaceGitInfo(workspaceRoot: string): Promise<WorkspaceGitInfo> {
+  const [head, origin, userName, userEmail] = await Promise.all([
+    gitValue(workspaceRoot, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']),
+    gitValue(workspaceRoot, ['remote', 'get-url', 'origin']),
+    gitValue(workspaceRoot, ['config', '--get', 'user.name']),
+    gitValue(workspaceRoot, ['config', '--get', 'user.email']),
+  ]);
+  return { head, origin: origin ? withoutCredentials(origin) : null, userName, userEmail };
+}
