@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
@@ -40,6 +41,7 @@ export interface ConfigLoadResult {
 }
 
 const ajv = new Ajv({ allErrors: false, strict: false });
+const parsedByContent = new Map<string, ConfigLoadResult>();
 const validateConfig = ajv.compile(skaffoldConfigSchema);
 
 /** `file:line:column` for `offset` in a parsed document, for error messages. */
@@ -161,6 +163,16 @@ export function upgradeConfig(config: SkaffoldConfig): SkaffoldConfig {
  * an unknown `apiVersion` or `kind`, and invalid fields fail with `file:line:column`.
  */
 export function parseSkaffoldConfigs(options: { text: string; file: string }): ConfigLoadResult {
+  // The Nx plugin parses every skaffold.yaml on each graph computation; unchanged files are parsed once.
+  const key = createHash('sha1').update(options.file).update('\0').update(options.text).digest('hex');
+  const cached = parsedByContent.get(key);
+  if (cached) return structuredClone(cached);
+  const result = parseUncached(options);
+  parsedByContent.set(key, result);
+  return structuredClone(result);
+}
+
+function parseUncached(options: { text: string; file: string }): ConfigLoadResult {
   const { text, file } = options;
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
