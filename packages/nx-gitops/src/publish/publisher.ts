@@ -151,6 +151,9 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       } catch (error) {
         if (!(error instanceof AtomicPushUnsupportedError)) throw error;
         atomic = false;
+        for (const job of toPush) {
+          loggerFor(job.requests[0]).verbose('The manifest repository refuses atomic pushes; pushing each branch on its own.');
+        }
         results = await repo.push(updates, { atomic: false });
       }
       pending = [];
