@@ -220,4 +220,15 @@ describe('resolveImageDigests with bearer tokens from a test token endpoint of o
         'Hint: Build and push the image first, or use digestSource: tag.',
     );
   });
+
+  it('refuses to send credentials to a plain-HTTP token realm on a host not allowed plain HTTP', async () => {
+    const proxy = await tokenProxy({ user: { username, password }, realm: 'http://auth.example.invalid/token' });
+    writeConfig({ auths: { [proxy.host]: { username, password } } });
+    const text = describeError(await resolveImageDigest({ reference: `${proxy.host}/team/app:1.0`, dockerConfigDir: dir }).catch((caught: unknown) => caught));
+    expect(text).toBe(
+      `Registry ${proxy.host} sends token requests to plain-HTTP http://auth.example.invalid; credentials are not sent there.\n` +
+        'Hint: Add auth.example.invalid to insecureRegistries if that endpoint is trusted, or fix the registry\'s token realm.',
+    );
+    expect(proxy.tokenRequests).toEqual([]);
+  });
 });

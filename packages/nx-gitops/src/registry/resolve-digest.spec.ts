@@ -1,9 +1,22 @@
 import { describeError } from '../lib/errors';
 import { pushTestImage, pushTestIndex, sha256Digest, startTestRegistry, type TestRegistry } from '../testing/oci-registry';
 import { startTestTokenProxy, type TestTokenProxy } from '../testing/registry-token-proxy';
-import { resolveImageDigest, resolveImageDigests } from './resolve-digest';
+import { parseRegistryReference } from './registry-reference';
+import { manifestUrl, resolveImageDigest, resolveImageDigests } from './resolve-digest';
 
 jest.setTimeout(60_000);
+
+describe('manifestUrl', () => {
+  it.each([
+    ['foo:1.0', [], 'https://registry-1.docker.io/v2/library/foo/manifests/1.0'],
+    ['docker.io/team/foo', [], 'https://registry-1.docker.io/v2/team/foo/manifests/latest'],
+    ['gcr.io/p/foo:tag', [], 'https://gcr.io/v2/p/foo/manifests/tag'],
+    ['localhost:5000/foo:develop-abc1234', [], 'http://localhost:5000/v2/foo/manifests/develop-abc1234'],
+    ['registry.internal:5000/foo:1', ['registry.internal:5000'], 'http://registry.internal:5000/v2/foo/manifests/1'],
+  ])('%s with insecureRegistries %j -> %s', (reference, insecureRegistries, expected) => {
+    expect(manifestUrl({ reference: parseRegistryReference(reference), insecureRegistries })).toBe(expected);
+  });
+});
 
 describe('resolveImageDigests against docker-registry on 127.0.0.1 (anonymous)', () => {
   let registry: TestRegistry;

@@ -43,6 +43,12 @@ export interface DigestLookupOptions {
   logger?: GitopsLogger;
 }
 
+/** The manifest URL a lookup asks: `https://registry-1.docker.io/v2/library/foo/manifests/1.0` for `foo:1.0`. */
+export function manifestUrl(options: { reference: RegistryReference; insecureRegistries: readonly string[] }): string {
+  const { registry, repository, tag } = options.reference;
+  return `${registryBaseUrl({ registry, insecureRegistries: options.insecureRegistries })}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
+}
+
 /** The registry's answer in a line: status, error codes and messages from its JSON error body. */
 function describeAnswer(response: Response, body: string): string {
   let detail = '';
@@ -95,7 +101,7 @@ class RegistrySession {
   }
 
   private async lookUp(ref: RegistryReference): Promise<string> {
-    const url = `${registryBaseUrl({ registry: ref.registry, insecureRegistries: this.insecureRegistries })}/v2/${ref.repository}/manifests/${encodeURIComponent(ref.tag)}`;
+    const url = manifestUrl({ reference: ref, insecureRegistries: this.insecureRegistries });
     const head = await this.send(ref, url, 'HEAD');
     if (head.response.ok) {
       const digest = head.response.headers.get('docker-content-digest')?.trim();

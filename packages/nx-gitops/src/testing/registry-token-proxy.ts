@@ -20,6 +20,8 @@ export interface TestTokenProxyOptions {
   user?: { username: string; password: string };
   /** The refresh token `/token` accepts in the OAuth2 POST. */
   identityToken?: string;
+  /** The realm named in challenges instead of the proxy's own `/token` (to test where credentials may go). */
+  realm?: string;
   /** Drop `Docker-Content-Digest` from every answer, as some registries and proxies do. */
   omitDigestHeader?: boolean;
   /** Answer this many manifest requests with 503 before forwarding any. */
@@ -147,7 +149,7 @@ export async function startTestTokenProxy(options: TestTokenProxyOptions): Promi
       const granted = tokens.get(header.slice('Bearer '.length));
       if (!header.startsWith('Bearer ') || granted === undefined || (scope && granted !== scope)) {
         seen.status = 401;
-        const challenge = `Bearer realm="http://${host}/token",service="${TEST_TOKEN_SERVICE}"${scope ? `,scope="${scope}"` : ''}`;
+        const challenge = `Bearer realm="${options.realm ?? `http://${host}/token`}",service="${TEST_TOKEN_SERVICE}"${scope ? `,scope="${scope}"` : ''}`;
         return send(response, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': challenge });
       }
     }
