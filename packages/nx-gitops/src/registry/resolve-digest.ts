@@ -64,7 +64,7 @@ function describeAnswer(response: Response, body: string): string {
   return `${response.status}${detail ? ` ${detail}` : response.statusText ? ` ${response.statusText}` : ''}`;
 }
 
-/** How one registry wants to be spoken to, learnt from its first challenge. */
+/** What a repository's requests carry, learnt from its first challenge, and where the credentials came from. */
 type Authorization = { header: string | null; source: string };
 
 /**
@@ -102,17 +102,17 @@ class RegistrySession {
 
   private async lookUp(ref: RegistryReference): Promise<string> {
     const url = manifestUrl({ reference: ref, insecureRegistries: this.insecureRegistries });
-    const head = await this.send(ref, url, 'HEAD');
+    const head = await this.send({ ref, url, method: 'HEAD' });
     if (head.response.ok) {
       const digest = head.response.headers.get('docker-content-digest')?.trim();
       if (digest && ANY_DIGEST.test(digest)) return digest;
     }
     // A HEAD answer has no body: the digest when the header is missing and the registry's words on failure
     // both need a GET.
-    const get = await this.send(ref, url, 'GET');
+    const get = await this.send({ ref, url, method: 'GET' });
     const bytes = Buffer.from(await get.response.arrayBuffer());
     if (get.response.ok) return this.digestOfBody(ref, get.response, bytes);
-    throw this.failure(ref, get, bytes.toString('utf8'));
+    throw this.failure({ ref, ...get, body: bytes.toString('utf8') });
   }
 
   private digestOfBody(ref: RegistryReference, response: Response, bytes: Buffer): string {
@@ -127,9 +127,10 @@ class RegistrySession {
     return computed;
   }
 
-  private failure(ref: RegistryReference, sent: { response: Response; authorization: Authorization }, body: string): GitopsError {
-    const answer = describeAnswer(sent.response, body);
-    const status = sent.response.status;
+  private failure(failed: { ref: RegistryReference; response: Response; authorization: Authorization; body: string }): GitopsError {
+    const { ref, response, authorization, body } = failed;
+    const answer = describeAnswer(response, body);
+    const status = response.status;
     if (status === 404) {
       return new GitopsError(`Image ${ref.reference} was not found in registry ${ref.registry}: ${answer}.`, {
         hint: 'Build and push the image first, or use digestSource: tag.',
@@ -137,7 +138,7 @@ class RegistrySession {
     }
     if (status === 401 || status === 403) {
       return new GitopsError(
-        `Registry ${ref.registry} refused access to ${ref.repository} (${ref.reference}): ${answer}. Credentials: ${sent.authorization.source}.`,
+        `Registry ${ref.registry} refused access to ${ref.repository} (${ref.reference}): ${answer}. Credentials: ${authorization.source}.`,
         {
           hint:
             `Log in with "docker login ${ref.registry}" or add credentials for ${ref.registry} to the docker config ` +
@@ -151,11 +152,12 @@ class RegistrySession {
   }
 
   /** Sends one manifest request, answering an authentication challenge once per repository. */
-  private async send(ref: RegistryReference, url: string, method: 'GET' | 'HEAD'): Promise<{ response: Response; authorization: Authorization }> {
+  private async send(request: { ref: RegistryReference; url: string; method: 'GET' | 'HEAD' }): Promise<{ response: Response; authorization: Authorization }> {
+    const { ref, url, method } = request;
     const key = `${ref.registry}/${ref.repository}`;
     const known = this.authorizations.get(key);
     let authorization: Authorization = known ? await known : { header: null, source: 'none (anonymous)' };
-    let response = await this.request(url, method, authorization.header);
+    let response = await this.request({ url, method, authorization: authorization.header });
     if (response.status !== 401 || known) return { response, authorization };
     let pending = this.authorizations.get(key);
     if (!pending) {
@@ -171,13 +173,14 @@ class RegistrySession {
     // Without anything to send, the anonymous refusal already in hand is the answer.
     if (!authorization.header) return { response, authorization };
     await response.body?.cancel();
-    response = await this.request(url, method, authorization.header);
+    response = await this.request({ url, method, authorization: authorization.header });
     return { response, authorization };
   }
 
-  private request(url: string, method: 'GET' | 'HEAD', authorization: string | null): Promise<Response> {
+  private request(request: { url: string; method: 'GET' | 'HEAD'; authorization: string | null }): Promise<Response> {
+    const { url, method } = request;
     const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
-    if (authorization) headers.authorization = authorization;
+    if (request.authorization) headers.authorization = request.authorization;
     return sendRegistryRequest({ url, method, headers, timeoutMs: this.timeoutMs, retries: this.retries, target: `registry ${new URL(url).host}` });
   }
 
