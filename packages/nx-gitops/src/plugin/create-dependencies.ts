@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DependencyType, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
+import { analyzeService } from './analyze-service';
+import { normalizePluginOptions } from './normalize-options';
+import type { NxGitopsPluginOptions } from './options';
+
+/** The project whose root holds `file` (the deepest root wins), or undefined. */
+export function owningProject(file: string, roots: ReadonlyArray<{ name: string; root: string }>): string | undefined {
+  let best: { name: string; root: string } | undefined;
+  for (const project of roots) {
+    const inside = project.root === '.' || project.root === '' || file === project.root || file.startsWith(`${project.root}/`);
+    if (inside && (!best || project.root.length > best.root.length)) best = project;
+  }
+  return best?.name;
+}
+
+/**
+ * Static edges from each service to every project holding a kustomize base, component, resource or patch
+ * (or a required skaffold config) it reads, so `nx graph` shows them and `nx affected` follows them. The
+ * edge's source file is the service's skaffold.yaml.
+ */
+export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (options, context) => {
+  const pluginOptions = normalizePluginOptions(options);
+  const roots = Object.entries(context.projects).map(([name, project]) => ({ name, root: project.root }));
+  const dependencies: RawProjectGraphDependency[] = [];
+  for (const { name, root } of roots.sort((a, b) => a.name.localeCompare(b.name))) {
+    const configFile = root === '.' || root === '' ? 'skaffold.yaml' : `${root}/skaffold.yaml`;
+    if (!existsSync(join(context.workspaceRoot, configFile))) continue;
+    const analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions });
+    const targets = new Set<string>();
+    for (const file of analysis.externalFiles) {
+      const target = owningProject(file, roots);
+      if (target && target !== name) targets.add(target);
+    }
+    for (const target of [...targets].sort()) {
+      dependencies.push({ source: name, target, sourceFile: configFile, type: DependencyType.static });
+    }
+  }
+  return dependencies;
+};

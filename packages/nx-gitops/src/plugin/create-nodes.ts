@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createNodesFromFiles, type CreateNodesResult, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
+import { analyzeService, type ServiceAnalysis } from './analyze-service';
+import { normalizePluginOptions, type NormalizedPluginOptions } from './normalize-options';
+import type { NxGitopsPluginOptions } from './options';
+
+/** The files that make a project: every skaffold.yaml (those under node_modules and dist are skipped). */
+export const SKAFFOLD_CONFIG_GLOB = '**/skaffold.yaml';
+
+/** The executors the inferred targets run. */
+export const RENDER_EXECUTOR = 'nx-gitops:render';
+export const PUBLISH_EXECUTOR = 'nx-gitops:publish-manifest';
+
+/** Where `render` writes, as an Nx output path (the environment comes from the target's options). */
+export const RENDER_OUTPUT = '{workspaceRoot}/dist/manifests/{projectName}/{options.environment}';
+
+type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
+
+function isIgnored(file: string): boolean {
+  return file.split('/').some((segment) => segment === 'node_modules' || segment === 'dist');
+}
+
+/** The project name: the `name` of a project.json beside the skaffold.yaml, else the folder's name. */
+function projectName(workspaceRoot: string, projectRoot: string): string {
+  const projectJson = join(workspaceRoot, projectRoot, 'project.json');
+  if (existsSync(projectJson)) {
+    try {
+      const name = (JSON.parse(readFileSync(projectJson, 'utf8')) as { name?: unknown }).name;
+      if (typeof name === 'string' && name) return name;
+    } catch {
+      // Nx reports a malformed project.json itself.
+    }
+  }
+  return projectRoot === '.' ? basename(workspaceRoot) : basename(projectRoot);
+}
+
+/**
+ * The inputs of both targets: the project's files, every file its kustomizations and required configs read
+ * elsewhere in the workspace, the default repository, the environment variables its tag policies read, and
+ * the source commit when a tag depends on it.
+ */
+export function serviceInputs(analysis: ServiceAnalysis): TargetInput[] {
+  return [
+    '{projectRoot}/**/*',
+    ...analysis.externalFiles.map((file) => `{workspaceRoot}/${file}`),
+    ...analysis.externalGlobs.map((glob) => `{workspaceRoot}/${glob}`),
+    { env: 'SKAFFOLD_DEFAULT_REPO' },
+    ...analysis.envVars.map((env) => ({ env })),
+    ...(analysis.dependsOnCommit ? [{ runtime: 'git rev-parse HEAD' }] : []),
+  ];
+}
+
+/** The `render` and `publish-manifest` targets of one service. */
+export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPluginOptions): Record<string, TargetConfiguration> {
+  const [defaultEnvironment] = analysis.environments;
+  const inputs = serviceInputs(analysis);
+  const renderConfigurations = Object.fromEntries(
+    analysis.environments.map((environment) => [environment.name, { environment: environment.name, profiles: environment.profiles }]),
+  );
+  const publishConfigurations = Object.fromEntries(analysis.environments.map((environment) => [environment.name, { environment: environment.name }]));
+  const publishOptions: Record<string, unknown> = { environment: defaultEnvironment.name };
+  if (options.manifestRepository) publishOptions.manifestRepository = options.manifestRepository;
+  if (options.branch !== '{project}/{environment}') publishOptions.branch = options.branch;
+  if (options.path !== 'manifest.yaml') publishOptions.path = options.path;
+  return {
+    [options.renderTargetName]: {
+      executor: RENDER_EXECUTOR,
+      cache: !analysis.nondeterministic,
+      inputs,
+      outputs: [RENDER_OUTPUT],
+      options: {
+        skaffoldConfig: '{projectRoot}/skaffold.yaml',
+        environment: defaultEnvironment.name,
+        profiles: defaultEnvironment.profiles,
+        ...(options.defaultRepo ? { defaultRepo: options.defaultRepo } : {}),
+      },
+      configurations: renderConfigurations,
+      defaultConfiguration: defaultEnvironment.name,
+      metadata: {
+        technologies: ['skaffold', 'kustomize'],
+        description: 'Render the Kubernetes manifests of one environment with images pinned to this commit',
+      },
+    },
+    [options.publishTargetName]: {
+      executor: PUBLISH_EXECUTOR,
+      cache: false,
+      dependsOn: [options.renderTargetName],
+      inputs,
+      options: publishOptions,
+      configurations: publishConfigurations,
+      defaultConfiguration: defaultEnvironment.name,
+      metadata: {
+        technologies: ['git'],
+        description: 'Commit the rendered manifests to the manifest repository, one branch per service and environment',
+      },
+    },
+  };
+}
+
+/** The project a skaffold.yaml makes: root = its folder, name, and the inferred targets. */
+export function createServiceNode(options: { configFile: string; workspaceRoot: string; pluginOptions: NormalizedPluginOptions }): CreateNodesResult {
+  const projectRoot = dirname(options.configFile);
+  const analysis = analyzeService(options);
+  return {
+    projects: {
+      [projectRoot]: {
+        name: projectName(options.workspaceRoot, projectRoot),
+        targets: serviceTargets(analysis, options.pluginOptions),
+      },
+    },
+  };
+}
+
+/**
+ * Nx's entry for inferred projects: every skaffold.yaml becomes a project with `render` and
+ * `publish-manifest` targets, one configuration per environment. Exported as `createNodes` and
+ * `createNodesV2` so Nx 22 through 24 load it.
+ */
+export const createNodes: CreateNodesV2<NxGitopsPluginOptions> = [
+  SKAFFOLD_CONFIG_GLOB,
+  async (configFiles, options, context) => {
+    const pluginOptions = normalizePluginOptions(options);
+    return createNodesFromFiles(
+      (configFile, _options, nodeContext) => createServiceNode({ configFile, workspaceRoot: nodeContext.workspaceRoot, pluginOptions }),
+      configFiles.filter((file) => !isIgnored(file)),
+      options ?? {},
+      context,
+    );
+  },
+];

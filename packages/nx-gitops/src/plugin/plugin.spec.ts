@@ -1,0 +1,289 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CreateDependenciesContext, CreateNodesContext } from '@nx/devkit';
+import { createDependencies, createNodes, createNodesV2 } from '../index';
+
+let workspaceRoot: string;
+beforeEach(() => {
+  workspaceRoot = mkdtempSync(join(tmpdir(), 'nx-gitops-plugin-'));
+});
+afterEach(() => rmSync(workspaceRoot, { recursive: true, force: true }));
+
+function write(path: string, text: string) {
+  mkdirSync(dirname(join(workspaceRoot, path)), { recursive: true });
+  writeFileSync(join(workspaceRoot, path), text);
+}
+
+function overlay(service: string, environment: string, extra = '') {
+  write(`services/${service}/kubernetes/overlays/${environment}/kustomization.yaml`, `resources:\n- ../../base\n${extra}`);
+}
+
+/** The seed's `foo` service: skaffold/v2beta10, develop by default, a production profile. */
+function seedService() {
+  write(
+    'services/foo/skaffold.yaml',
+    `---
+apiVersion: skaffold/v2beta10
+kind: Config
+build:
+  tagPolicy:
+    gitCommit:
+      prefix: develop-
+  artifacts:
+  - image: foo
+deploy:
+  kustomize:
+    paths:
+    - kubernetes/overlays/develop
+profiles:
+- name: production
+  build:
+    tagPolicy:
+      gitCommit:
+        prefix: production-
+  deploy:
+    kustomize:
+      paths:
+      - kubernetes/overlays/production
+`,
+  );
+  write('services/foo/kubernetes/base/kustomization.yaml', 'resources:\n- deployment.yaml\n');
+  write('services/foo/kubernetes/base/deployment.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: foo\n');
+  overlay('foo', 'develop');
+  overlay('foo', 'production');
+}
+
+/** A v4 service with three environments whose overlays use a component held in the platform project. */
+function serviceWithComponent() {
+  write('platform/project.json', JSON.stringify({ name: 'platform' }));
+  write('platform/components/probes/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- path: probes.yaml\n');
+  write('platform/components/probes/probes.yaml', '[]\n');
+  write(
+    'services/bar/skaffold.yaml',
+    `apiVersion: skaffold/v4beta13
+kind: Config
+metadata:
+  name: bar
+build:
+  tagPolicy:
+    envTemplate:
+      template: "{{.RELEASE}}-{{.IMAGE_NAME}}"
+  artifacts:
+  - image: bar
+manifests:
+  kustomize:
+    paths: [kubernetes/overlays/develop]
+profiles:
+- name: staging
+  manifests:
+    kustomize:
+      paths: [kubernetes/overlays/staging]
+- name: production
+  build:
+    tagPolicy:
+      dateTime: {}
+  manifests:
+    kustomize:
+      paths: [kubernetes/overlays/production]
+`,
+  );
+  write('services/bar/kubernetes/base/kustomization.yaml', 'resources: []\n');
+  overlay('bar', 'develop');
+  overlay('bar', 'staging');
+  overlay('bar', 'production', 'components:\n- ../../../../../platform/components/probes\n');
+}
+
+const context = (): CreateNodesContext => ({ workspaceRoot, nxJsonConfiguration: {} });
+
+describe('createNodes', () => {
+  it('is exported under both names with a skaffold.yaml glob', () => {
+    expect(createNodesV2).toBe(createNodes);
+    expect(createNodes[0]).toBe('**/skaffold.yaml');
+  });
+
+  it('infers the seed service: targets, one configuration per environment, inputs and outputs', async () => {
+    seedService();
+    const results = await createNodes[1](['services/foo/skaffold.yaml'], {}, context());
+    expect(results).toMatchInlineSnapshot(`
+[
+  [
+    "services/foo/skaffold.yaml",
+    {
+      "projects": {
+        "services/foo": {
+          "name": "foo",
+          "targets": {
+            "publish-manifest": {
+              "cache": false,
+              "configurations": {
+                "develop": {
+                  "environment": "develop",
+                },
+                "production": {
+                  "environment": "production",
+                },
+              },
+              "defaultConfiguration": "develop",
+              "dependsOn": [
+                "render",
+              ],
+              "executor": "nx-gitops:publish-manifest",
+              "inputs": [
+                "{projectRoot}/**/*",
+                {
+                  "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "runtime": "git rev-parse HEAD",
+                },
+              ],
+              "metadata": {
+                "description": "Commit the rendered manifests to the manifest repository, one branch per service and environment",
+                "technologies": [
+                  "git",
+                ],
+              },
+              "options": {
+                "environment": "develop",
+              },
+            },
+            "render": {
+              "cache": true,
+              "configurations": {
+                "develop": {
+                  "environment": "develop",
+                  "profiles": [],
+                },
+                "production": {
+                  "environment": "production",
+                  "profiles": [
+                    "production",
+                  ],
+                },
+              },
+              "defaultConfiguration": "develop",
+              "executor": "nx-gitops:render",
+              "inputs": [
+                "{projectRoot}/**/*",
+                {
+                  "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "runtime": "git rev-parse HEAD",
+                },
+              ],
+              "metadata": {
+                "description": "Render the Kubernetes manifests of one environment with images pinned to this commit",
+                "technologies": [
+                  "skaffold",
+                  "kustomize",
+                ],
+              },
+              "options": {
+                "environment": "develop",
+                "profiles": [],
+                "skaffoldConfig": "{projectRoot}/skaffold.yaml",
+              },
+              "outputs": [
+                "{workspaceRoot}/dist/manifests/{projectName}/{options.environment}",
+              ],
+            },
+          },
+        },
+      },
+    },
+  ],
+]
+`);
+  });
+
+  it('infers three environments, external component inputs, env inputs and no cache for dateTime', async () => {
+    serviceWithComponent();
+    const results = await createNodes[1](['services/bar/skaffold.yaml'], { manifestRepository: 'https://git.example.com/manifests.git', renderTargetName: 'manifests' }, context());
+    const project = results[0][1].projects!['services/bar'];
+    expect(Object.keys(project.targets!)).toEqual(['manifests', 'publish-manifest']);
+    expect(project.targets!.manifests.configurations).toEqual({
+      develop: { environment: 'develop', profiles: [] },
+      production: { environment: 'production', profiles: ['production'] },
+      staging: { environment: 'staging', profiles: ['staging'] },
+    });
+    expect(project.targets!.manifests.inputs).toEqual([
+      '{projectRoot}/**/*',
+      '{workspaceRoot}/platform/components/probes/kustomization.yaml',
+      '{workspaceRoot}/platform/components/probes/probes.yaml',
+      { env: 'SKAFFOLD_DEFAULT_REPO' },
+      { env: 'RELEASE' },
+    ]);
+    expect(project.targets!.manifests.cache).toBe(false);
+    expect(project.targets!['publish-manifest'].dependsOn).toEqual(['manifests']);
+    expect(project.targets!['publish-manifest'].options).toEqual({
+      environment: 'develop',
+      manifestRepository: 'https://git.example.com/manifests.git',
+    });
+  });
+
+  it('takes environments from the plugin options when given, and the name from project.json', async () => {
+    seedService();
+    write('services/foo/project.json', JSON.stringify({ name: 'foo-api' }));
+    const results = await createNodes[1](
+      ['services/foo/skaffold.yaml'],
+      { defaultEnvironment: 'dev', environments: { dev: [], prod: ['production'] } },
+      context(),
+    );
+    const project = results[0][1].projects!['services/foo'];
+    expect(project.name).toBe('foo-api');
+    expect(project.targets!.render.defaultConfiguration).toBe('dev');
+    expect(project.targets!.render.configurations).toEqual({
+      dev: { environment: 'dev', profiles: [] },
+      prod: { environment: 'prod', profiles: ['production'] },
+    });
+  });
+
+  it('skips node_modules and dist', async () => {
+    seedService();
+    write('node_modules/x/skaffold.yaml', 'not: valid');
+    write('dist/y/skaffold.yaml', 'not: valid');
+    const results = await createNodes[1](['node_modules/x/skaffold.yaml', 'dist/y/skaffold.yaml', 'services/foo/skaffold.yaml'], {}, context());
+    expect(results.map(([file]) => file)).toEqual(['services/foo/skaffold.yaml']);
+  });
+
+  it('reports a broken skaffold.yaml with its file and line', async () => {
+    write('services/broken/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts: {}\n');
+    const error = await Promise.resolve(createNodes[1](['services/broken/skaffold.yaml'], {}, context())).catch((e) => e);
+    // Nx aggregates per-file errors; each names the file it came from.
+    const [[file, cause]] = (error as { errors: Array<[string, Error]> }).errors;
+    expect(file).toBe('services/broken/skaffold.yaml');
+    expect(cause.message).toMatch(/services\/broken\/skaffold\.yaml:4:14: build\.artifacts must be array/);
+  });
+
+  it('rejects invalid plugin options by name', async () => {
+    seedService();
+    await expect(createNodes[1](['services/foo/skaffold.yaml'], { defaultEnvironment: 'Dev_1' } as never, context())).rejects.toThrow(
+      /Invalid nx-gitops plugin option defaultEnvironment/,
+    );
+    await expect(createNodes[1](['services/foo/skaffold.yaml'], { envs: {} } as never, context())).rejects.toThrow(/"envs"/);
+  });
+});
+
+describe('createDependencies', () => {
+  it('adds a static edge from a service to the project holding its component', async () => {
+    seedService();
+    serviceWithComponent();
+    const dependencyContext = {
+      workspaceRoot,
+      nxJsonConfiguration: {},
+      externalNodes: {},
+      fileMap: { projectFileMap: {}, nonProjectFiles: [] },
+      filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+      projects: {
+        foo: { root: 'services/foo' },
+        bar: { root: 'services/bar' },
+        platform: { root: 'platform' },
+      },
+    } as unknown as CreateDependenciesContext;
+    expect(await createDependencies({}, dependencyContext)).toEqual([
+      { source: 'bar', target: 'platform', sourceFile: 'services/bar/skaffold.yaml', type: 'static' },
+    ]);
+  });
+});
