@@ -108,7 +108,7 @@ export async function startTestRegistry(options: { basicAuth?: boolean } = {}): 
     if (!isRunning(pid) || waited > 15_000) {
       const log = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
       await stop();
-      throw new Error(`docker-registry did not start on ${host}:\n${log}`);
+      throw new Error(`docker-registry did not start on ${host} (the tests need Debian's docker-registry package on PATH):\n${log}`);
     }
     await delay(50);
   }
