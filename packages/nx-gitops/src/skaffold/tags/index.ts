@@ -6,7 +6,7 @@ export { listDockerDependencies, listArtifactDependencies, type DockerDependenci
 export { envTemplateTag, type EnvTemplateTagInput } from './env-template';
 export { gitCommitTag, normalizeGitCommitVariant, sanitizeTag, type GitCommitTagInput, type GitCommitVariant } from './git-commit';
 export { createGitInfoCache, type GitInfoCache, type GitInfoCacheOptions, type GitRunner } from './git-info';
-export { inputDigestTag, hashInputFiles, type InputDigestTagInput } from './input-digest';
+export { inputDigestTag, hashInputFile, hashInputFiles, type InputDigestTagInput } from './input-digest';
 export { selectTagPolicy, TAG_POLICY_KINDS, type SelectedTagPolicy, type TagPolicyKind } from './select-tag-policy';
 export { sha256Tag } from './sha256';
 export { tagImage } from './tag-image';

@@ -6,6 +6,24 @@ import type { Artifact } from '../types';
 import { artifactDockerfile, compareBytes, listArtifactDependencies, resolveDockerfilePath } from './docker-dependencies';
 
 /**
+ * One file's share of the inputDigest: hex(md5(path relative to `workspaceDir` ‖ contents when it is a
+ * regular file)), so moving the whole context elsewhere keeps the digest. `undefined` for a missing file.
+ */
+export function hashInputFile(file: string, workspaceDir: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const md5 = createHash('md5');
+  md5.update(path.relative(workspaceDir, file).split(path.sep).join('/'));
+  if (stat.isFile()) md5.update(fs.readFileSync(file));
+  return md5.digest('hex');
+}
+
+/**
  * skaffold's inputDigest over `files`: each file becomes hex(md5(path relative to `workspaceDir` ‖
  * contents if it is a regular file)), the list is sorted by `sortKey` (skaffold sorts the paths as it holds
  * them, relative to its working directory), missing files are skipped, and the result is
@@ -23,17 +41,8 @@ export function hashInputFiles({
   const ordered = [...files].sort((a, b) => compareBytes(sortKey(a), sortKey(b)));
   const hashes: string[] = [];
   for (const file of ordered) {
-    let stat: fs.Stats;
-    try {
-      stat = fs.lstatSync(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    const md5 = createHash('md5');
-    md5.update(path.relative(workspaceDir, file).split(path.sep).join('/'));
-    if (stat.isFile()) md5.update(fs.readFileSync(file));
-    hashes.push(md5.digest('hex'));
+    const hash = hashInputFile(file, workspaceDir);
+    if (hash !== undefined) hashes.push(hash);
   }
   const encoded = `${hashes.length === 0 ? 'null' : JSON.stringify(hashes)}\n`;
   return createHash('sha256').update(encoded).digest('hex');
