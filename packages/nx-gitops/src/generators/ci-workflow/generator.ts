@@ -1,5 +1,6 @@
 import type { Tree } from '@nx/devkit';
 import { GitopsError } from '../../lib/errors';
+import { surfaceHints } from '../lib/surface-hints';
 import { normalizeCiWorkflowOptions } from './lib/normalize-options';
 import { buildCiWorkflow } from './lib/workflow-yaml';
 import type { CiWorkflowGeneratorSchema } from './schema';
@@ -10,13 +11,15 @@ import type { CiWorkflowGeneratorSchema } from './schema';
  * Never overwrites a file; the YAML is written as generated, without a formatter.
  */
 export async function ciWorkflowGenerator(tree: Tree, rawOptions: CiWorkflowGeneratorSchema): Promise<void> {
-  const options = normalizeCiWorkflowOptions(tree, rawOptions);
-  if (tree.exists(options.path)) {
-    throw new GitopsError(`"${options.path}" already exists; nx-gitops never overwrites a file.`, {
-      hint: 'Remove it first, or write another file with --path.',
-    });
-  }
-  tree.write(options.path, buildCiWorkflow(options));
+  await surfaceHints(() => {
+    const options = normalizeCiWorkflowOptions(tree, rawOptions);
+    if (tree.exists(options.path)) {
+      throw new GitopsError(`"${options.path}" already exists; nx-gitops never overwrites a file.`, {
+        hint: 'Remove it first, or write another file with --path.',
+      });
+    }
+    tree.write(options.path, buildCiWorkflow(options));
+  });
 }
 
 export default ciWorkflowGenerator;

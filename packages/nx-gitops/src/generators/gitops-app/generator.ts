@@ -1,6 +1,7 @@
 import type { Tree } from '@nx/devkit';
 import { stringify } from 'yaml';
 import { GitopsError } from '../../lib/errors';
+import { surfaceHints } from '../lib/surface-hints';
 import { validateGitopsObject } from './lib/gitops-object-schemas';
 import { buildArgocdApplication, buildFluxObjects } from './lib/gitops-objects';
 import { normalizeGitopsAppOptions } from './lib/normalize-options';
@@ -13,16 +14,18 @@ import type { GitopsAppGeneratorSchema } from './schema';
  * without a formatter.
  */
 export async function gitopsAppGenerator(tree: Tree, rawOptions: GitopsAppGeneratorSchema): Promise<void> {
-  const options = normalizeGitopsAppOptions(tree, rawOptions);
-  if (tree.exists(options.output)) {
-    throw new GitopsError(`"${options.output}" already exists; nx-gitops never overwrites a file.`, {
-      hint: 'Remove it first, or write elsewhere with --output.',
-    });
-  }
-  const input = { ...options, project: options.service, repositoryUrl: options.manifestRepository };
-  const objects = options.tool === 'argocd' ? [buildArgocdApplication(input)] : buildFluxObjects(input);
-  objects.forEach(validateGitopsObject);
-  tree.write(options.output, objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n'));
+  await surfaceHints(() => {
+    const options = normalizeGitopsAppOptions(tree, rawOptions);
+    if (tree.exists(options.output)) {
+      throw new GitopsError(`"${options.output}" already exists; nx-gitops never overwrites a file.`, {
+        hint: 'Remove it first, or write elsewhere with --output.',
+      });
+    }
+    const input = { ...options, project: options.service, repositoryUrl: options.manifestRepository };
+    const objects = options.tool === 'argocd' ? [buildArgocdApplication(input)] : buildFluxObjects(input);
+    objects.forEach(validateGitopsObject);
+    tree.write(options.output, objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n'));
+  });
 }
 
 export default gitopsAppGenerator;

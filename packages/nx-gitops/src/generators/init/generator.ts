@@ -1,5 +1,6 @@
 import { formatFiles, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { registerPlugin } from '../lib/plugin-entry';
+import { surfaceHints } from '../lib/surface-hints';
 import { pluginOptionsFromInit } from './lib/normalize-options';
 import type { InitGeneratorSchema } from './schema';
 
@@ -8,8 +9,10 @@ import type { InitGeneratorSchema } from './schema';
  * options, or updates the options of the existing entry. Idempotent.
  */
 export async function initGenerator(tree: Tree, options: InitGeneratorSchema): Promise<GeneratorCallback | void> {
-  const changed = registerPlugin(tree, pluginOptionsFromInit(options));
-  if (changed && !options.skipFormat) await formatFiles(tree);
+  await surfaceHints(async () => {
+    const changed = registerPlugin(tree, pluginOptionsFromInit(options));
+    if (changed && !options.skipFormat) await formatFiles(tree);
+  });
 }
 
 export default initGenerator;

@@ -234,6 +234,10 @@ CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]
     expect(tree.children('services/foo')).toEqual(['README.md']);
   });
 
+  it('puts the hint into the message, since Nx prints only the message of a failed generator', async () => {
+    await expect(serviceGenerator(tree, { name: 'foo', port: 0 })).rejects.toThrow('Invalid --port 0: a port is an integer from 1 to 65535.\nHint: Pass another --port.');
+  });
+
   it.each([
     [{ name: 'Foo' }, /service name "Foo".*DNS-1123/],
     [{ name: 'foo_bar' }, /DNS-1123/],

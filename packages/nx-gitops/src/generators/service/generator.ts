@@ -1,6 +1,7 @@
 import { generateFiles, joinPathFragments, type Tree } from '@nx/devkit';
 import { stringify } from 'yaml';
 import { GitopsError } from '../../lib/errors';
+import { surfaceHints } from '../lib/surface-hints';
 import { registerPlugin } from '../lib/plugin-entry';
 import { buildOverlayKustomization } from './lib/overlay-yaml';
 import { normalizeServiceOptions, serviceRoot } from './lib/normalize-options';
@@ -19,25 +20,27 @@ function yamlScalar(value: string): string {
  * what the tests pin.
  */
 export async function serviceGenerator(tree: Tree, rawOptions: ServiceGeneratorSchema): Promise<void> {
-  const options = normalizeServiceOptions(tree, rawOptions);
-  const root = serviceRoot(options);
-  if (tree.exists(root)) {
-    throw new GitopsError(`"${root}" already exists; nx-gitops never overwrites a folder.`, {
-      hint: `Choose another service name, or another parent folder with --directory (now "${options.directory}").`,
-    });
-  }
+  await surfaceHints(() => {
+    const options = normalizeServiceOptions(tree, rawOptions);
+    const root = serviceRoot(options);
+    if (tree.exists(root)) {
+      throw new GitopsError(`"${root}" already exists; nx-gitops never overwrites a folder.`, {
+        hint: `Choose another service name, or another parent folder with --directory (now "${options.directory}").`,
+      });
+    }
 
-  generateFiles(tree, joinPathFragments(__dirname, 'files'), root, {
-    name: options.name,
-    image: options.image,
-    port: options.port,
-    yaml: yamlScalar,
+    generateFiles(tree, joinPathFragments(__dirname, 'files'), root, {
+      name: options.name,
+      image: options.image,
+      port: options.port,
+      yaml: yamlScalar,
+    });
+    tree.write(joinPathFragments(root, 'skaffold.yaml'), buildSkaffoldYaml({ ...options, apiVersion: options.skaffoldApiVersion }));
+    for (const environment of options.environments) {
+      tree.write(joinPathFragments(root, overlayPath(environment), 'kustomization.yaml'), buildOverlayKustomization({ name: options.name, environment }));
+    }
+    registerPlugin(tree, {});
   });
-  tree.write(joinPathFragments(root, 'skaffold.yaml'), buildSkaffoldYaml({ ...options, apiVersion: options.skaffoldApiVersion }));
-  for (const environment of options.environments) {
-    tree.write(joinPathFragments(root, overlayPath(environment), 'kustomization.yaml'), buildOverlayKustomization({ name: options.name, environment }));
-  }
-  registerPlugin(tree, {});
 }
 
 export default serviceGenerator;
