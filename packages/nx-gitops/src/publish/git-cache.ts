@@ -92,7 +92,8 @@ export class ManifestRepositoryCache {
       return await this.git(args, options);
     } catch (error) {
       if (error instanceof CommandError && isAuthenticationFailure(error.stderr)) {
-        throw new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials while trying to ${what}.`, {
+        const reason = error.stderr.trim().split('\n').pop() ?? '';
+        throw new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials while trying to ${what} (${reason}).`, {
           hint: 'Set NX_GITOPS_TOKEN (or GITHUB_TOKEN) to a token that may push to the manifest repository.',
           cause: error,
         });
