@@ -1,3 +1,4 @@
+/** Tag policies of skaffold (`build.tagPolicy`) for the native render engine, and what they depend on. */
 export { computeImageTag, type ComputeImageTagInput } from './compute-image-tag';
 export { customTemplateTag, customTemplateComponents, BUILT_IN_COMPONENTS, type CustomTemplateTagInput } from './custom-template';
 export { dateTimeTag, formatGoTime, DEFAULT_DATE_TIME_FORMAT, type DateTimeTagInput } from './date-time';
