@@ -247,6 +247,12 @@ function readConfigFile(file: string, requiredBy?: string): string {
   }
 }
 
+/** The configs of a file and of everything it requires, dependencies first. */
+export interface ResolvedConfigLoadResult {
+  configs: ResolvedConfig[];
+  warnings: ConfigWarning[];
+}
+
 /** A config plus the profiles its dependents asked for through `requires[].activeProfiles`. */
 export interface ResolvedConfig extends LoadedConfig {
   /** Profiles a dependent config activates in this one, given the dependent's own active profiles. */
@@ -260,7 +266,7 @@ export interface ResolvedConfig extends LoadedConfig {
  * Build sources fail with a clear "not supported" error). Returns the configs dependencies first, each once,
  * as skaffold orders them; a `configs` filter on a `requires` entry keeps only the named configs.
  */
-export function loadSkaffoldConfigs(options: { file: string; cwd?: string }): ConfigLoadResult & { configs: ResolvedConfig[] } {
+export function loadSkaffoldConfigs(options: { file: string; cwd?: string }): ResolvedConfigLoadResult {
   const rootFile = isAbsolute(options.file) ? options.file : resolve(options.cwd ?? process.cwd(), options.file);
   const ordered: ResolvedConfig[] = [];
   const warnings: ConfigWarning[] = [];
