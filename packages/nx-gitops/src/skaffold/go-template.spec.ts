@@ -39,6 +39,7 @@ describe('parseGoTemplate + executeGoTemplate', () => {
     ['range', '{{range .FOO}}x{{end}}', /"\{\{range …\}\}" is not supported/],
     ['with and a variable', '{{with $x := nil}}tag{{end}}', /"\{\{with …\}\}" is not supported/],
     ['variable', '{{$x}}', /"\$x" is not supported/],
+    ['the whole data map', '{{.}}', /"\." \(the whole data map\) is not supported/],
     ['cmd function', '{{cmd "git" "rev-parse" "HEAD"}}', /function "cmd" is not supported/],
     ['unknown function', '{{now}}', /function "now" is not supported/],
     ['nested field', '{{.A.B}}', /"\.A\.B" is not supported/],

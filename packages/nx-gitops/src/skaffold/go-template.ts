@@ -8,8 +8,8 @@ import { GitopsError } from '../lib/errors';
  * the template and the construct, so a config never renders differently here than under skaffold.
  */
 
-/** An argument of a command: a field of the data (`.FOO`), a string literal, or `.` (the whole map). */
-type Operand = { kind: 'field'; name: string } | { kind: 'string'; value: string } | { kind: 'dot' };
+/** An argument of a command: a field of the data (`.FOO`) or a string literal. */
+type Operand = { kind: 'field'; name: string } | { kind: 'string'; value: string };
 
 /** One command of a pipeline: a bare operand, or a function applied to operands. */
 type Command = { kind: 'operand'; operand: Operand } | { kind: 'call'; fn: SupportedFunction; args: Operand[] };
@@ -203,14 +203,15 @@ function parseOperand(where: { name: string; source: string }, token: Token): Op
     case 'string':
       return { kind: 'string', value: token.value as string };
     case 'dot':
-      return { kind: 'dot' };
+      // Printing the whole map would put every environment variable, secrets included, into a tag.
+      throw templateError(where, '"." (the whole data map) is not supported in tag templates; name a field such as {{.NAME}}.');
     default:
       throw templateError(where, `"${token.text}" is not supported in tag templates.`);
   }
 }
 
 /** The value of an operand: a string, or `undefined` for a missing field under `missingkey=invalid`. */
-type Value = string | undefined | Record<string, string>;
+type Value = string | undefined;
 
 /**
  * Executes a parsed template against `data`. With `missingKey: 'invalid'` a missing field prints
@@ -237,12 +238,7 @@ export function executeGoTemplate(
 }
 
 function printValue(value: Value | null): string {
-  if (value === undefined || value === null) return NO_VALUE;
-  if (typeof value === 'string') return value;
-  return `map[${Object.keys(value)
-    .sort()
-    .map((key) => `${key}:${value[key]}`)
-    .join(' ')}]`;
+  return value === undefined || value === null ? NO_VALUE : value;
 }
 
 function runCommand(
@@ -255,7 +251,6 @@ function runCommand(
 ): Value {
   const evaluate = (operand: Operand): Value => {
     if (operand.kind === 'string') return operand.value;
-    if (operand.kind === 'dot') return { ...data };
     if (Object.prototype.hasOwnProperty.call(data, operand.name)) return data[operand.name];
     if (missingKey === 'error') {
       throw new GitopsError(
@@ -268,11 +263,7 @@ function runCommand(
   if (command.kind === 'operand') return evaluate(command.operand);
   const args = command.args.map(evaluate);
   if (piped !== null) args.push(piped);
-  const asText = (value: Value): string => {
-    if (typeof value === 'string') return value;
-    if (value === undefined) return '';
-    return printValue(value);
-  };
+  const asText = (value: Value): string => value ?? '';
   switch (command.fn) {
     case 'default': {
       const [fallback, given] = args;

@@ -100,7 +100,8 @@ export function createGitInfoCache(options: GitInfoCacheOptions = {}): GitInfoCa
     if (known) return known;
     const result = await run(['rev-parse', '--show-toplevel'], realDir);
     if (result.exitCode !== 0) {
-      throw new GitopsError(`${dir} is not inside a git repository, so the gitCommit tag policy cannot tag its image.`, {
+      const detail = result.stderr.trim().split('\n').slice(-2).join('\n');
+      throw new GitopsError(`${dir} is not inside a git repository, so the gitCommit tag policy cannot tag its image${detail ? ` (git: ${detail})` : ''}.`, {
         hint: 'Run inside a git checkout, or choose another build.tagPolicy (envTemplate, inputDigest, dateTime, sha256) in skaffold.yaml.',
       });
     }

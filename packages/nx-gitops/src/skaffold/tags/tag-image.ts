@@ -1,4 +1,5 @@
 import { GitopsError } from '../../lib/errors';
+import { redact, secretsFromEnv } from '../../lib/redact';
 import { parseImageReference } from '../image-reference';
 
 /**
@@ -13,7 +14,7 @@ export function tagImage(imageName: string, tag: string): string {
   try {
     parseImageReference(full);
   } catch (cause) {
-    throw new GitopsError(`The tag ${JSON.stringify(tag)} computed for image "${imageName}" does not make a valid image reference.`, {
+    throw new GitopsError(`The tag ${redact(JSON.stringify(tag), secretsFromEnv())} computed for image "${imageName}" does not make a valid image reference.`, {
       hint: 'A tag has at most 128 characters from [A-Za-z0-9_.-] and does not start with "." or "-"; fix build.tagPolicy in skaffold.yaml.',
       cause,
     });
