@@ -1,0 +1,75 @@
+import { decideStatus, planTrees, retryDelayMs, type TreeListingEntry } from './plan';
+
+const blob = (n: number) => n.toString(16).padStart(40, 'b');
+const tree = (n: number) => n.toString(16).padStart(40, 'c');
+
+const listing: TreeListingEntry[] = [
+  { mode: '100644', type: 'blob', sha: blob(1), path: 'README.md' },
+  { mode: '040000', type: 'tree', sha: tree(1), path: 'apps' },
+  { mode: '040000', type: 'tree', sha: tree(2), path: 'apps/foo' },
+  { mode: '100644', type: 'blob', sha: blob(2), path: 'apps/foo/manifest.yaml' },
+  { mode: '040000', type: 'tree', sha: tree(3), path: 'apps/bar' },
+  { mode: '100644', type: 'blob', sha: blob(3), path: 'apps/bar/manifest.yaml' },
+  { mode: '160000', type: 'commit', sha: blob(4), path: 'vendor' },
+];
+
+describe('planTrees', () => {
+  it('in merge mode rewrites only the directories on the written path, children first', () => {
+    const plan = planTrees({ current: listing, files: [{ path: 'apps/foo/manifest.yaml', blob: blob(9) }], mode: 'merge' });
+    expect(plan).toEqual([
+      { dir: 'apps/foo', entries: [{ name: 'manifest.yaml', mode: '100644', type: 'blob', sha: blob(9) }] },
+      {
+        dir: 'apps',
+        entries: [
+          { name: 'bar', mode: '040000', type: 'tree', sha: tree(3) },
+          { name: 'foo', mode: '040000', type: 'tree', dir: 'apps/foo' },
+        ],
+      },
+      {
+        dir: '',
+        entries: [
+          { name: 'README.md', mode: '100644', type: 'blob', sha: blob(1) },
+          { name: 'apps', mode: '040000', type: 'tree', dir: 'apps' },
+          { name: 'vendor', mode: '160000', type: 'commit', sha: blob(4) },
+        ],
+      },
+    ]);
+  });
+
+  it('in replace mode holds exactly the rendered files', () => {
+    const plan = planTrees({ current: listing, files: [{ path: 'manifest.yaml', blob: blob(9) }], mode: 'replace' });
+    expect(plan).toEqual([{ dir: '', entries: [{ name: 'manifest.yaml', mode: '100644', type: 'blob', sha: blob(9) }] }]);
+  });
+
+  it('replaces a file that stands where a directory must go', () => {
+    const plan = planTrees({ current: listing, files: [{ path: 'README.md/x.yaml', blob: blob(9) }], mode: 'merge' });
+    expect(plan[0]).toEqual({ dir: 'README.md', entries: [{ name: 'x.yaml', mode: '100644', type: 'blob', sha: blob(9) }] });
+    expect(plan[1].entries.find((entry) => entry.name === 'README.md')).toEqual({ name: 'README.md', mode: '040000', type: 'tree', dir: 'README.md' });
+  });
+
+  it('refuses two files on one path', () => {
+    expect(() =>
+      planTrees({ current: [], files: [{ path: 'a.yaml', blob: blob(1) }, { path: 'a.yaml', blob: blob(2) }], mode: 'merge' }),
+    ).toThrow(/Two rendered files would be written to "a.yaml"/);
+  });
+});
+
+describe('decideStatus', () => {
+  it.each([
+    [{ branchExists: false, currentTree: null, newTree: 'a' }, 'created'],
+    [{ branchExists: false, currentTree: 'a', newTree: 'a' }, 'created'],
+    [{ branchExists: true, currentTree: 'a', newTree: 'a' }, 'unchanged'],
+    [{ branchExists: true, currentTree: 'a', newTree: 'b' }, 'updated'],
+  ] as const)('%j is %s', (input, status) => {
+    expect(decideStatus(input)).toBe(status);
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('grows exponentially with the upper half jittered, up to the cap', () => {
+    expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 0 }))).toEqual([50, 100, 200]);
+    expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 1 }))).toEqual([100, 200, 400]);
+    expect(retryDelayMs({ attempt: 30, random: () => 1, maxMs: 2000 })).toBe(2000);
+    expect(retryDelayMs({ attempt: 30, random: () => 0, maxMs: 2000 })).toBe(1000);
+  });
+});
