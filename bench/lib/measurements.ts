@@ -1,0 +1,232 @@
+/**
+ * The measurements of the benchmark, each paired with the baseline it is compared against: our render
+ * against the same kustomize commands alone, batch publish against the naive clone-commit-push loop, a no-op
+ * `nx affected` against the cold one, and the project graph with the plugin against plain project.json files.
+ * Every measurement checks that the work was really done (files written, branches moved), so a broken
+ * pipeline cannot show up as a fast one.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { branchTips, git, makeTempDir, removeTempDir, type FixtureWorkspace } from '../../e2e/nx-gitops-e2e/src/harness';
+import { buildKustomization, resolveKustomizeCommand } from '../../packages/nx-gitops/src/kustomize/build';
+import { runWithConcurrency } from '../../packages/nx-gitops/src/lib/exec';
+import { measureCommand, timed, type CommandMeasurement } from './measure';
+import { BENCH_ENVIRONMENTS, overlayDir, resetRepository, serviceBranch, type SyntheticWorkspace } from './synthetic-workspace';
+
+/** The synthetic workspace of the render, publish and no-op measurements, with its manifest repositories. */
+export interface PipelineBench extends SyntheticWorkspace {
+  /** The repository nx.json points at; reset to {@link seedRepository} before every publish. */
+  manifestRepository: string;
+  /** One branch per service with a placeholder manifest: the state every publish starts from. */
+  seedRepository: string;
+  /** The repository the naive flow publishes to, reset the same way. */
+  naiveRepository: string;
+}
+
+function nxBinary(workspace: FixtureWorkspace): string {
+  return join(workspace.root, 'node_modules/.bin/nx');
+}
+
+function renderedManifest(workspace: FixtureWorkspace, service: string): string {
+  return join(workspace.root, 'dist/manifests', service, BENCH_ENVIRONMENTS[0], 'manifest.yaml');
+}
+
+function assertAllRendered(bench: SyntheticWorkspace): void {
+  const missing = bench.services.filter((service) => !existsSync(renderedManifest(bench.workspace, service)));
+  if (missing.length > 0) throw new Error(`render left no manifest for ${missing.length} services (first: ${missing[0]})`);
+}
+
+async function assertBranchesMoved(options: { repository: string; seedRepository: string; services: readonly string[]; what: string }): Promise<void> {
+  const [before, after] = await Promise.all([branchTips(options.seedRepository), branchTips(options.repository)]);
+  const unmoved = options.services.map(serviceBranch).filter((branch) => !after[branch] || after[branch] === before[branch]);
+  if (unmoved.length > 0) throw new Error(`${options.what} did not publish ${unmoved.length} branches (first: ${unmoved[0]})`);
+}
+
+/**
+ * `nx run-many -t render --batch` over every service's default environment, without the Nx cache, from a
+ * workspace with no rendered output.
+ */
+export async function measureRender(bench: SyntheticWorkspace): Promise<CommandMeasurement> {
+  rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
+  const measurement = await measureCommand({
+    file: nxBinary(bench.workspace),
+    args: ['run-many', '-t', 'render', '--batch', '--skip-nx-cache'],
+    cwd: bench.workspace.root,
+  });
+  assertAllRendered(bench);
+  return measurement;
+}
+
+/**
+ * The floor of a kustomize-based render: the same overlays built by the same kustomize command the render
+ * chose, with the parallelism of the render batch (one process per core), and nothing else.
+ */
+export async function measureKustomizeFloor(bench: SyntheticWorkspace): Promise<number> {
+  const command = resolveKustomizeCommand();
+  const { ms } = await timed(() =>
+    runWithConcurrency(
+      availableParallelism(),
+      bench.services.map((service) => () => buildKustomization({ dir: join(bench.workspace.root, overlayDir(service)), command })),
+    ),
+  );
+  return ms;
+}
+
+/** Batch publish of every rendered service to its own branch: `nx run-many -t publish-manifest --batch` alone. */
+export async function measureBatchPublish(bench: PipelineBench): Promise<CommandMeasurement> {
+  assertAllRendered(bench);
+  resetRepository(bench.seedRepository, bench.manifestRepository);
+  const measurement = await measureCommand({
+    file: nxBinary(bench.workspace),
+    args: ['run-many', '-t', 'publish-manifest', '--batch', '--exclude-task-dependencies'],
+    cwd: bench.workspace.root,
+  });
+  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'batch publish' });
+  return measurement;
+}
+
+/**
+ * The naive flow, one service after another: shallow clone of the service's branch, write the manifest,
+ * commit, push.
+ */
+export async function measureNaivePublish(bench: PipelineBench): Promise<number> {
+  assertAllRendered(bench);
+  resetRepository(bench.seedRepository, bench.naiveRepository);
+  const scratch = makeTempDir('nx-gitops-bench-naive-');
+  const sourceCommit = await bench.workspace.head();
+  try {
+    const { ms } = await timed(async () => {
+      for (const service of bench.services) {
+        const branch = serviceBranch(service);
+        const checkout = join(scratch, service);
+        await git(scratch, ['clone', '-q', '--depth', '1', '--single-branch', '--branch', branch, `file://${bench.naiveRepository}`, checkout]);
+        writeFileSync(join(checkout, 'manifest.yaml'), readFileSync(renderedManifest(bench.workspace, service)));
+        await git(checkout, ['add', 'manifest.yaml']);
+        await git(checkout, ['commit', '-q', '-m', `${branch}: render ${sourceCommit.slice(0, 7)}\n\nSource-Commit: ${sourceCommit}`]);
+        await git(checkout, ['push', '-q', 'origin', `HEAD:refs/heads/${branch}`]);
+      }
+    });
+    await assertBranchesMoved({ repository: bench.naiveRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the naive flow' });
+    return ms;
+  } finally {
+    removeTempDir(scratch);
+  }
+}
+
+/** The cold and the no-op run of the same `nx affected -t publish-manifest`. */
+export interface AffectedMeasurement {
+  cold: CommandMeasurement;
+  noop: CommandMeasurement;
+}
+
+/**
+ * `nx affected -t publish-manifest --batch` from the commit before any service: first cold (no Nx cache, no
+ * rendered output, every branch behind), then again at once with nothing changed, which must push nothing.
+ */
+export async function measureAffectedRerun(bench: PipelineBench): Promise<AffectedMeasurement> {
+  const root = bench.workspace.root;
+  rmSync(join(root, '.nx'), { recursive: true, force: true });
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  resetRepository(bench.seedRepository, bench.manifestRepository);
+  const args = ['affected', '-t', 'publish-manifest', '--batch', `--base=${bench.firstCommit}`, '--head=HEAD'];
+  const cold = await measureCommand({ file: nxBinary(bench.workspace), args, cwd: root });
+  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the cold affected run' });
+  const published = await branchTips(bench.manifestRepository);
+  const noop = await measureCommand({ file: nxBinary(bench.workspace), args, cwd: root });
+  const after = await branchTips(bench.manifestRepository);
+  if (JSON.stringify(after) !== JSON.stringify(published)) throw new Error('the no-op affected run moved a branch');
+  return { cold, noop };
+}
+
+/** A workspace for the project-graph measurement, and how to switch it between the plugin and project.json files. */
+export interface GraphBench {
+  workspace: FixtureWorkspace;
+  /** Projects in the graph, the same in both variants. */
+  projectCount: number;
+  usePlugin(): void;
+  useProjectJson(): void;
+}
+
+interface GraphFile {
+  graph: {
+    nodes: Record<string, { name: string; data: { root: string; targets?: Record<string, unknown> } }>;
+    dependencies: Record<string, Array<{ target: string }>>;
+  };
+}
+
+/** The project graph as `nx graph --file` writes it. */
+async function readGraph(workspace: FixtureWorkspace): Promise<GraphFile['graph']> {
+  const scratch = makeTempDir('nx-gitops-bench-graph-');
+  try {
+    const file = join(scratch, 'graph.json');
+    await workspace.nx(['graph', `--file=${file}`]);
+    return (JSON.parse(readFileSync(file, 'utf8')) as GraphFile).graph;
+  } finally {
+    removeTempDir(scratch);
+  }
+}
+
+/**
+ * Prepares the two variants of the graph workspace: the plugin infers every service (as generated), or
+ * nx.json has no plugin and each service has a project.json with the targets and dependencies the plugin
+ * inferred, written from `nx graph --file`. Checks that both variants have the same projects; leaves the plugin on.
+ */
+export async function prepareGraphBench(bench: SyntheticWorkspace): Promise<GraphBench> {
+  const { workspace } = bench;
+  const nxJsonPath = join(workspace.root, 'nx.json');
+  const withPlugin = readFileSync(nxJsonPath, 'utf8');
+  const nxJson = JSON.parse(withPlugin) as { plugins?: Array<string | { plugin: string }> };
+  const withoutPlugin = `${JSON.stringify({ ...nxJson, plugins: (nxJson.plugins ?? []).filter((entry) => (typeof entry === 'string' ? entry : entry.plugin) !== 'nx-gitops') }, null, 2)}\n`;
+
+  const graph = await readGraph(workspace);
+  const projectJsons = Object.values(graph.nodes)
+    .filter((node) => node.data.root.startsWith('services/'))
+    .map((node) => ({
+      path: join(workspace.root, node.data.root, 'project.json'),
+      content: `${JSON.stringify(
+        {
+          name: node.name,
+          root: node.data.root,
+          projectType: 'application',
+          targets: node.data.targets ?? {},
+          implicitDependencies: (graph.dependencies[node.name] ?? []).map((dependency) => dependency.target).sort(),
+        },
+        null,
+        2,
+      )}\n`,
+    }));
+  if (projectJsons.length !== bench.services.length) {
+    throw new Error(`the plugin inferred ${projectJsons.length} services, expected ${bench.services.length}`);
+  }
+  const projectCount = Object.keys(graph.nodes).length;
+  const variants: GraphBench = {
+    workspace,
+    projectCount,
+    usePlugin() {
+      writeFileSync(nxJsonPath, withPlugin);
+      for (const { path } of projectJsons) rmSync(path, { force: true });
+    },
+    useProjectJson() {
+      writeFileSync(nxJsonPath, withoutPlugin);
+      for (const { path, content } of projectJsons) writeFileSync(path, content);
+    },
+  };
+  variants.useProjectJson();
+  const withoutPluginCount = Object.keys((await readGraph(workspace)).nodes).length;
+  variants.usePlugin();
+  if (withoutPluginCount !== projectCount) {
+    throw new Error(`without the plugin the graph has ${withoutPluginCount} projects, with it ${projectCount}`);
+  }
+  return variants;
+}
+
+/**
+ * `nx show projects` with no Nx cache or workspace data (`.nx` removed). Its output is not checked: Nx exits
+ * before a pipe has taken all of a long list, so {@link prepareGraphBench} checks both variants instead.
+ */
+export async function measureShowProjects(graph: GraphBench): Promise<number> {
+  rmSync(join(graph.workspace.root, '.nx'), { recursive: true, force: true });
+  const measurement = await measureCommand({ file: nxBinary(graph.workspace), args: ['show', 'projects'], cwd: graph.workspace.root });
+  return measurement.ms;
+}
