@@ -6,6 +6,8 @@ import {
   createResourceSelector,
   replaceImages,
   resourceSelectorFromLists,
+  shouldTransformManifest,
+  visitManifest,
   type BuiltImage,
 } from './replace-images';
 
@@ -268,5 +270,97 @@ spec:
     const result = replaceImages({ documents, builds: [{ imageName: 'app', tag: `reg.example.com/app:v1@${digest}` }] });
     expect(JSON.stringify(documents)).toBe(before);
     expect(result.images).toEqual([{ name: 'app', repository: 'reg.example.com/app', tag: 'v1', digest, reference: `reg.example.com/app:v1@${digest}` }]);
+  });
+});
+
+// pkg/skaffold/kubernetes/manifest/visitor_test.go
+describe('shouldTransformManifest (TestShouldTransformManifest)', () => {
+  it.each<[Record<string, string>, boolean]>([
+    [{}, false],
+    [{ xxx: 'v1', yyy: 'Pod' }, false],
+    [{ apiVersion: 'v1', kind: 'Pod' }, true],
+    [{ apiVersion: 'apps/v1', kind: 'DaemonSet' }, true],
+    [{ apiVersion: 'apps/v1', kind: 'Deployment' }, true],
+    [{ apiVersion: 'apps/v1', kind: 'StatefulSet' }, true],
+    [{ apiVersion: 'apps/v1', kind: 'ReplicaSet' }, true],
+    [{ apiVersion: 'extensions/v1beta1', kind: 'Deployment' }, true],
+    [{ apiVersion: 'extensions/v1beta1', kind: 'DaemonSet' }, true],
+    [{ apiVersion: 'extensions/v1beta1', kind: 'ReplicaSet' }, true],
+    [{ apiVersion: 'batch/v1', kind: 'CronJob' }, true],
+    [{ apiVersion: 'batch/v1', kind: 'Job' }, true],
+    [{ apiVersion: 'serving.knative.dev/v1', kind: 'Service' }, true],
+    [{ apiVersion: 'agones.dev/v1', kind: 'Fleet' }, true],
+    [{ apiVersion: 'agones.dev/v1', kind: 'GameServer' }, true],
+    [{ apiVersion: 'argoproj.io/v1', kind: 'Rollout' }, true],
+    [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow' }, true],
+    [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'CronWorkflow' }, true],
+    [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'WorkflowTemplate' }, true],
+    [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'ClusterWorkflowTemplate' }, true],
+    [{ apiVersion: 'foo.cnrm.cloud.google.com/v1', kind: 'Service' }, true],
+    [{ apiVersion: 'foo.bar.cnrm.cloud.google.com/v1', kind: 'Service' }, true],
+    [{ apiVersion: 'foo/v1', kind: 'Blah' }, false],
+    [{ apiVersion: 'foo.bar.cnrm.cloud.google.com/v1', kind: 'Other' }, true],
+  ])('%j → %s', (manifest, expected) => {
+    expect(shouldTransformManifest(manifest, createResourceSelector())).toBe(expected);
+  });
+});
+
+describe('visitManifest (TestVisit)', () => {
+  function visitedKeys(text: string, pivotKey?: string, replaceWith?: string) {
+    const visited: string[] = [];
+    const documents = yaml(text);
+    for (const document of documents) {
+      visitManifest(
+        document,
+        (_groupKind, _path, object, key) => {
+          visited.push(key);
+          if (key !== pivotKey) return true;
+          if (replaceWith !== undefined) object[key] = replaceWith;
+          return false;
+        },
+        createResourceSelector(),
+      );
+    }
+    return { visited: visited.sort(), documents };
+  }
+
+  it.each<[string, string, string[], string | undefined]>([
+    ['correct with one level', 'test: foo\n---\ntest: bar', ['test', 'test'], undefined],
+    ['skip nested map', 'nested:\n  prop: x\ntest: foo', ['nested', 'test'], undefined],
+    [
+      'skip nested map in Role',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: myrole\nrules:\n- apiGroups: [""]\n  verbs: [list]',
+      ['apiVersion', 'kind', 'metadata', 'rules'],
+      undefined,
+    ],
+    ['nested map in Pod', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: mpod\nspec:\n  restartPolicy: Always', ['apiVersion', 'kind', 'metadata', 'name', 'restartPolicy', 'spec'], undefined],
+    ['skip recursion at key', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: mpod\nspec:\n  restartPolicy: Always', ['apiVersion', 'kind', 'metadata', 'restartPolicy', 'spec'], 'metadata'],
+    [
+      'nested array and map in Pod',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: mpod\nspec:\n  containers:\n  - env:\n      name: k\n      value: v\n    name: c1\n  - name: c2\n  restartPolicy: Always',
+      ['apiVersion', 'containers', 'env', 'kind', 'metadata', 'name', 'name', 'name', 'name', 'restartPolicy', 'spec', 'value'],
+      undefined,
+    ],
+    [
+      'deprecated daemonset.extensions',
+      'apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata:\n  name: app\nspec:\n  replicas: 0',
+      ['apiVersion', 'kind', 'metadata', 'name', 'replicas', 'spec'],
+      undefined,
+    ],
+    [
+      'skip CRD fields',
+      'apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata:\n  name: mykind.mygroup.org\nspec:\n  group: mygroup.org\n  names:\n    kind: MyKind',
+      ['apiVersion', 'kind', 'metadata', 'spec'],
+      undefined,
+    ],
+  ])('%s', (_name, text, expected, pivotKey) => {
+    expect(visitedKeys(text, pivotKey).visited).toEqual([...expected].sort());
+  });
+
+  it('replace key: every "name" field of an allowlisted kind, only top-level elsewhere', () => {
+    const { documents } = visitedKeys('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    name: x\n  name: app\nspec:\n  replicas: 0\n---\nname: foo', 'name', 'repl');
+    expect(documents).toEqual(
+      yaml('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    name: repl\n  name: repl\nspec:\n  replicas: 0\n---\nname: repl'),
+    );
   });
 });
