@@ -142,7 +142,7 @@ export class ManifestRepositoryCache {
         'fetch its branches',
       ),
     );
-    const { stdout } = await this.git(['rev-parse', '--verify', ...toFetch.map(localRef)]);
+    const { stdout } = await this.git(['rev-parse', ...toFetch.map(localRef)]);
     stdout.split('\n').forEach((sha, index) => held.set(toFetch[index], sha.trim()));
     return held;
   }
@@ -165,40 +165,82 @@ export class ManifestRepositoryCache {
     return stdout.split('\n').map((line) => line.trim());
   }
 
-  /** The id of `commit`'s tree. */
-  async treeOf(commit: string): Promise<string> {
-    return (await this.git(['rev-parse', '--verify', `${commit}^{tree}`])).stdout.trim();
+  /** The tree of each commit, in one process. */
+  async treesOf(commits: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(commits)];
+    if (unique.length === 0) return new Map();
+    const { stdout } = await this.git(['rev-parse', ...unique.map((commit) => `${commit}^{tree}`)]);
+    const trees = stdout.split('\n').map((line) => line.trim());
+    return new Map(unique.map((commit, index) => [commit, trees[index]]));
   }
 
-  /** Every file, directory and submodule of `commit`'s tree, directories before their contents. */
-  async listTree(commit: string): Promise<TreeListingEntry[]> {
-    const { stdout } = await this.git(['ls-tree', '-r', '-t', '-z', '--full-tree', commit]);
-    return stdout
-      .split('\0')
-      .filter((record) => record.length > 0)
-      .map((record) => {
-        const tab = record.indexOf('\t');
-        const [mode, type, sha] = record.slice(0, tab).split(' ');
-        return { mode, type: type as GitObjectType, sha, path: record.slice(tab + 1) };
-      });
-  }
-
-  /** Creates the planned trees with `git mktree`, children first, and returns the root tree's id. */
-  async writeTrees(plan: readonly PlannedTree[]): Promise<string> {
-    const written = new Map<string, string>();
-    for (const tree of plan) {
-      const input = tree.entries
-        .map((entry) => {
-          const sha = entry.dir !== undefined ? written.get(entry.dir) : entry.sha;
-          if (!sha) throw new GitopsError(`Internal error: tree "${entry.dir}" was not written before its parent.`);
-          return `${entry.mode} ${entry.type} ${sha}\t${entry.name}\0`;
-        })
-        .join('');
-      written.set(tree.dir, (await this.git(['mktree', '-z', '--missing'], { input })).stdout.trim());
+  /**
+   * Every file, directory and submodule of each tree (directories before their contents), for all
+   * trees in one `git diff-tree --stdin` process: each tree is listed as its difference from the empty tree.
+   */
+  async listTrees(trees: readonly string[]): Promise<Map<string, TreeListingEntry[]>> {
+    const unique = [...new Set(trees)];
+    const listings = new Map<string, TreeListingEntry[]>(unique.map((tree) => [tree, []]));
+    if (unique.length === 0) return listings;
+    const input = unique.map((tree) => `${EMPTY_TREE} ${tree}\n`).join('');
+    const { stdout } = await this.git(['diff-tree', '--stdin', '-r', '-t', '--raw', '-z', '--no-renames', '--abbrev=40'], { input });
+    const records = stdout.split('\0');
+    let current: TreeListingEntry[] | undefined;
+    for (let index = 0; index < records.length; index++) {
+      let record = records[index];
+      // diff-tree echoes each input line ("<empty tree> <tree>\n") before that tree's entries.
+      const header = /^[0-9a-f]{40,64} ([0-9a-f]{40,64})\n/.exec(record);
+      if (header) {
+        current = listings.get(header[1]);
+        record = record.slice(header[0].length);
+      }
+      const raw = /^:\d+ (\d+) [0-9a-f]+ ([0-9a-f]+) A$/.exec(record);
+      if (!raw || !current) continue;
+      const mode = raw[1];
+      const path = records[++index];
+      const type: GitObjectType = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+      current.push({ mode, type, sha: raw[2], path });
     }
-    const root = written.get('');
-    if (!root) throw new GitopsError('Internal error: the tree plan has no root.');
-    return root;
+    return listings;
+  }
+
+  /**
+   * Creates the trees of several plans (see `planTrees`) and returns each plan's root tree id. Trees
+   * are written level by level, deepest first, with one `git mktree --batch` per level for all plans.
+   */
+  async writeTreePlans(plans: ReadonlyArray<readonly PlannedTree[]>): Promise<string[]> {
+    const written = new Map<string, string>();
+    const key = (plan: number, dir: string) => `${plan}\0${dir}`;
+    const depth = (dir: string) => (dir === '' ? 0 : dir.split('/').length);
+    const levels = new Map<number, Array<{ plan: number; tree: PlannedTree }>>();
+    plans.forEach((plan, index) => {
+      for (const tree of plan) levels.set(depth(tree.dir), [...(levels.get(depth(tree.dir)) ?? []), { plan: index, tree }]);
+    });
+    for (const level of [...levels.keys()].sort((a, b) => b - a)) {
+      const batch = levels.get(level)!;
+      const nonEmpty = batch.filter(({ tree }) => tree.entries.length > 0);
+      for (const { plan, tree } of batch) if (tree.entries.length === 0) written.set(key(plan, tree.dir), EMPTY_TREE);
+      if (nonEmpty.length === 0) continue;
+      const input = nonEmpty
+        .map(({ plan, tree }) =>
+          tree.entries
+            .map((entry) => {
+              const sha = entry.dir !== undefined ? written.get(key(plan, entry.dir)) : entry.sha;
+              if (!sha) throw new GitopsError(`Internal error: tree "${entry.dir}" was not written before its parent.`);
+              return `${entry.mode} ${entry.type} ${sha}\t${entry.name}\0`;
+            })
+            .join(''),
+        )
+        .join('\0');
+      const { stdout } = await this.git(['mktree', '-z', '--missing', '--batch'], { input });
+      const ids = stdout.split('\n').map((line) => line.trim());
+      nonEmpty.forEach(({ plan, tree }, index) => written.set(key(plan, tree.dir), ids[index]));
+    }
+    return plans.map((_, index) => {
+      const root = written.get(key(index, ''));
+      if (!root) throw new GitopsError('Internal error: a tree plan has no root.');
+      return root;
+    });
   }
 
   /** Creates a commit of `tree` on `parent` (a root commit when `null`) and returns its id. */

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import type { GitopsLogger } from '../lib/log';
@@ -242,6 +242,26 @@ describe('publishManifests against real bare repositories', () => {
     for (let index = 0; index < 20; index++) {
       expect(await readBranchFile(sandbox.remote, `svc-${index}/production`, 'manifest.yaml')).toBe(`svc: ${index}`);
     }
+
+    // A re-run changes nothing and pushes nothing; a new render of half of them moves just those, in one push.
+    const rerun = await publish(targets);
+    expect(rerun.outcomes.map((outcome) => outcome.status)).toEqual(Array(20).fill('unchanged'));
+    for (let index = 0; index < 20; index += 2) {
+      writeRenderOutput({ workspace: sandbox.workspace, project: `svc-${index}`, environment: 'production', manifest: `svc: ${index} v2\n` });
+    }
+    const update = await publish(targets);
+    expect(update.outcomes.map((outcome) => outcome.status)).toEqual(
+      Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? 'updated' : 'unchanged')),
+    );
+    expect(readFileSync(pushLog, 'utf8').trim().split('\n').map(Number)).toEqual([20, 10]);
+    expect(await readBranchFile(sandbox.remote, 'svc-4/production', 'manifest.yaml')).toBe('svc: 4 v2');
+    expect((await branchLog(sandbox.remote, 'svc-4/production')).length).toBe(2);
+
+    // A fresh cache (a new CI machine) fetches every tip in one shallow fetch and still sees no change.
+    rmSync(sandbox.cacheRoot, { recursive: true, force: true });
+    const fresh = await publish(targets);
+    expect(fresh.outcomes.map((outcome) => outcome.status)).toEqual(Array(20).fill('unchanged'));
+    expect(readFileSync(pushLog, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('falls back to per-branch pushes when the server refuses atomic pushes', async () => {

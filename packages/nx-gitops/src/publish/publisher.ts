@@ -2,7 +2,7 @@ import { describeError, GitopsError } from '../lib/errors';
 import { runWithConcurrency } from '../lib/exec';
 import { silentLogger, type GitopsLogger } from '../lib/log';
 import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type GitIdentity } from './git-cache';
-import { decideStatus, planTrees, retryDelayMs, type PublishMode, type PublishStatus } from './plan';
+import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
 
 /** A rendered file to publish: where it goes in the branch and where it is on disk. */
@@ -132,10 +132,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
         if (name && tip) wanted.set(name, tip);
       }
       const held = await repo.fetchTips(wanted);
-      await runWithConcurrency(
-        BUILD_CONCURRENCY,
-        stale.map((job) => () => buildBranch({ cache: repo, job, held, blobs, dryRun }).catch((error) => failJob(job, error))),
-      );
+      await buildBranches({ cache: repo, jobs: stale, held, blobs, dryRun });
       pending = pending.filter((job) => !job.done);
       if (dryRun) {
         for (const job of pending) job.done = true;
@@ -190,43 +187,87 @@ function failJob(job: BranchJob, error: unknown): void {
   job.error = describeError(error);
 }
 
-async function buildBranch(options: {
-  cache: ManifestRepositoryCache;
+/** A branch being built: where its chain of commits stands. */
+interface BuildState {
   job: BranchJob;
+  remoteTip: string | null;
+  head: string | null;
+  headTree: string | null;
+  branchExists: boolean;
+  built: BuiltRequest[];
+}
+
+/**
+ * Builds the commits of every job on the tips in `held`. Git work is batched across branches: one
+ * process finds every tip's tree, and for each round of requests (a branch shared by several requests
+ * takes one round per request) one process lists the current trees and one `mktree --batch` per
+ * directory level writes the new ones; only `commit-tree` (and, in a dry run, `diff`) runs per request.
+ * A job whose own inputs are wrong fails alone; a git failure fails the whole build.
+ */
+async function buildBranches(options: {
+  cache: ManifestRepositoryCache;
+  jobs: readonly BranchJob[];
   held: ReadonlyMap<string, string>;
   blobs: ReadonlyMap<string, string>;
   dryRun: boolean;
 }): Promise<void> {
-  const { cache, job, held, blobs, dryRun } = options;
-  const remoteTip = held.get(job.branch) ?? null;
-  const baseBranch = job.requests[0].baseBranch;
-  let head = remoteTip;
-  if (!head && baseBranch) {
-    head = held.get(baseBranch) ?? null;
-    if (!head) {
-      throw new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
-        hint: 'Create it, or change or remove the "baseBranch" option.',
-      });
+  const { cache, held, blobs, dryRun } = options;
+  const states: BuildState[] = [];
+  for (const job of options.jobs) {
+    const remoteTip = held.get(job.branch) ?? null;
+    const baseBranch = job.requests[0].baseBranch;
+    const head = remoteTip ?? (baseBranch ? (held.get(baseBranch) ?? null) : null);
+    if (!head && baseBranch) {
+      failJob(
+        job,
+        new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
+          hint: 'Create it, or change or remove the "baseBranch" option.',
+        }),
+      );
+      continue;
     }
+    states.push({ job, remoteTip, head, headTree: null, branchExists: remoteTip !== null, built: [] });
   }
-  let headTree = head ? await cache.treeOf(head) : null;
-  let branchExists = remoteTip !== null;
-  const built: BuiltRequest[] = [];
-  for (const request of job.requests) {
-    const listing = request.mode === 'merge' && headTree ? await cache.listTree(headTree) : [];
-    const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(file.sourceFile)! }));
-    const newTree = await cache.writeTrees(planTrees({ current: listing, files, mode: request.mode }));
-    const status = decideStatus({ branchExists, currentTree: headTree, newTree });
-    const previousCommit = branchExists ? head : null;
-    const diff = dryRun ? await cache.diff(headTree ?? EMPTY_TREE, newTree) : undefined;
-    if (status !== 'unchanged' && !dryRun) {
-      head = await cache.commitTree({ tree: newTree, parent: head, message: request.message, author: request.author });
+  const trees = await cache.treesOf(states.flatMap((state) => (state.head ? [state.head] : [])));
+  for (const state of states) state.headTree = state.head ? trees.get(state.head)! : null;
+
+  for (let round = 0; ; round++) {
+    const active = states.filter((state) => !state.job.done && round < state.job.requests.length);
+    if (active.length === 0) break;
+    const toList = active.filter((state) => state.job.requests[round].mode === 'merge' && state.headTree);
+    const listings = await cache.listTrees(toList.map((state) => state.headTree!));
+    const planned: Array<{ state: BuildState; plan: PlannedTree[] }> = [];
+    for (const state of active) {
+      const request = state.job.requests[round];
+      try {
+        const current = request.mode === 'merge' && state.headTree ? listings.get(state.headTree)! : [];
+        const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(file.sourceFile)! }));
+        planned.push({ state, plan: planTrees({ current, files, mode: request.mode }) });
+      } catch (error) {
+        failJob(state.job, error);
+      }
     }
-    built.push({ status, commit: dryRun ? null : head, previousCommit, diff });
-    headTree = newTree;
-    branchExists = true;
+    const roots = await cache.writeTreePlans(planned.map(({ plan }) => plan));
+    await runWithConcurrency(
+      BUILD_CONCURRENCY,
+      planned.map(({ state }, index) => async () => {
+        const request = state.job.requests[round];
+        const newTree = roots[index];
+        const status = decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
+        const previousCommit = state.branchExists ? state.head : null;
+        const diff = dryRun ? await cache.diff(state.headTree ?? EMPTY_TREE, newTree) : undefined;
+        if (status !== 'unchanged' && !dryRun) {
+          state.head = await cache.commitTree({ tree: newTree, parent: state.head, message: request.message, author: request.author });
+        }
+        state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
+        state.headTree = newTree;
+        state.branchExists = true;
+      }),
+    );
   }
-  job.built = { remoteTip, head, requests: built };
+  for (const state of states) {
+    if (!state.job.done) state.job.built = { remoteTip: state.remoteTip, head: state.head, requests: state.built };
+  }
 }
 
 function outcomeOf(options: { job: BranchJob; request: PublishRequest; index: number; dryRun: boolean; log: GitopsLogger }): PublishOutcome {

@@ -96,12 +96,13 @@ export function resolveTarget(options: {
   const manifestFile = join(outputDir, MANIFEST_FILE_NAME);
   const imagesFile = join(outputDir, IMAGES_FILE_NAME);
   if (!existsSync(manifestFile) || !existsSync(imagesFile)) {
-    throw new GitopsError(`No rendered manifest for ${target.project}/${environment}: ${existsSync(manifestFile) ? imagesFile : manifestFile} is missing.`, {
+    const missing = join(renderOutputDir(target.project, environment), existsSync(manifestFile) ? IMAGES_FILE_NAME : MANIFEST_FILE_NAME);
+    throw new GitopsError(`No rendered manifest for ${target.project}/${environment}: ${missing} is missing.`, {
       hint: `Run "nx run ${target.project}:render:${environment}" first (publish-manifest depends on render).`,
     });
   }
   const images = readImagesFile(imagesFile);
-  refuseDirtyImages({ images, allowDirty: opts.allowDirty, imagesFile: renderOutputDir(target.project, environment) + `/${IMAGES_FILE_NAME}` });
+  refuseDirtyImages({ images, allowDirty: opts.allowDirty, imagesFile: join(renderOutputDir(target.project, environment), IMAGES_FILE_NAME) });
   const message = formatCommitMessage({
     template: opts.message,
     project: target.project,
