@@ -25,6 +25,20 @@ export interface BranchUpdate {
 /** The id git gives the empty tree; diffs of a new branch start from it. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
+/**
+ * Variables that would point git at another repository, object store or index than the cache (they
+ * are set, for example, when nx runs inside a git hook); cleared for every command of the adapter.
+ */
+const ISOLATION_ENV: Record<string, undefined> = {
+  GIT_DIR: undefined,
+  GIT_WORK_TREE: undefined,
+  GIT_INDEX_FILE: undefined,
+  GIT_OBJECT_DIRECTORY: undefined,
+  GIT_ALTERNATE_OBJECT_DIRECTORIES: undefined,
+  GIT_NAMESPACE: undefined,
+  GIT_COMMON_DIR: undefined,
+};
+
 /** Thrown by {@link ManifestRepositoryCache.push} when the server does not offer atomic pushes. */
 export class AtomicPushUnsupportedError extends GitopsError {}
 
@@ -78,11 +92,19 @@ export class ManifestRepositoryCache {
     return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url));
   }
 
-  private async git(args: readonly string[], options: { input?: string; allowFailure?: boolean } = {}): Promise<RunResult> {
+  private async git(
+    args: readonly string[],
+    options: { input?: string; allowFailure?: boolean; env?: Record<string, string> } = {},
+  ): Promise<RunResult> {
     return runCommand(
       'git',
       ['--git-dir', this.gitDir, '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'fetch.writeCommitGraph=false', ...args],
-      { env: this.access.env, secrets: this.access.secrets, input: options.input, allowFailure: options.allowFailure },
+      {
+        env: { ...ISOLATION_ENV, ...this.access.env, ...options.env },
+        secrets: this.access.secrets,
+        input: options.input,
+        allowFailure: options.allowFailure,
+      },
     );
   }
 
@@ -246,9 +268,10 @@ export class ManifestRepositoryCache {
   /** Creates a commit of `tree` on `parent` (a root commit when `null`) and returns its id. */
   async commitTree(options: { tree: string; parent: string | null; message: string; author: GitIdentity }): Promise<string> {
     const { name, email } = options.author;
-    const args = ['commit-tree', options.tree, ...(options.parent ? ['-p', options.parent] : []), '-F', '-'];
+    // --no-gpg-sign: a signing setup in the user's global config must not make CI commits fail.
+    const args = ['commit-tree', '--no-gpg-sign', options.tree, ...(options.parent ? ['-p', options.parent] : []), '-F', '-'];
     return (
-      await runCommand('git', ['--git-dir', this.gitDir, ...args], {
+      await this.git(args, {
         input: options.message,
         env: { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email },
       })

@@ -131,6 +131,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
         const tip = name ? tips.get(name) : undefined;
         if (name && tip) wanted.set(name, tip);
       }
+      for (const job of stale) loggerFor(job.requests[0]).verbose(`Building ${job.branch} on ${tips.get(job.branch) ?? 'a new branch'}.`);
       const held = await repo.fetchTips(wanted);
       await buildBranches({ cache: repo, jobs: stale, held, blobs, dryRun });
       pending = pending.filter((job) => !job.done);
