@@ -1,0 +1,222 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { GitopsError } from '../../lib/errors';
+import type { GitopsLogger } from '../../lib/log';
+import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImage, type RenderedImagesFile } from '../../manifests/render-output';
+import { parseManifests } from '../../manifests/yaml';
+import { loadSkaffoldConfigs } from '../../skaffold/config';
+import { substituteDefaultRepo } from '../../skaffold/default-repo';
+import { parseImageReference, sanitizeImageName, tryParseImageReference } from '../../skaffold/image-reference';
+import {
+  parseImagesOption,
+  readBuildArtifactsFile,
+  renderManifests,
+  type DigestSource,
+  type PrebuiltImage,
+  type RenderResult,
+} from '../../skaffold/render';
+import { renderWithSkaffoldCli } from '../../skaffold/skaffold-cli';
+import type { GitInfoCache } from '../../skaffold/tags';
+import type { RenderExecutorOptions } from './schema';
+
+/** One render to do: a project and environment with every option resolved to absolute paths and values. */
+export interface RenderTask {
+  project: string;
+  environment: string;
+  workspaceRoot: string;
+  configFile: string;
+  outputFile: string;
+  profiles: string[];
+  defaultRepo?: string;
+  multiLevelRepo: boolean;
+  digestSource: DigestSource;
+  buildArtifactsFile?: string;
+  images: string[];
+  customTag?: string;
+  labels: Record<string, string>;
+  namespace?: string;
+  engine: 'native' | 'skaffold';
+  skaffoldBinary: string;
+  kustomizeBinary?: string;
+  insecureRegistries: string[];
+}
+
+/** Defaults of the render executor's options, as schema.json declares them. */
+export const RENDER_OPTION_DEFAULTS = {
+  profiles: [] as string[],
+  multiLevelRepo: false,
+  digestSource: 'tag' as DigestSource,
+  engine: 'native' as const,
+  skaffoldBinary: 'skaffold',
+};
+
+/** Splits `key=value` label entries (a bare `key` gets an empty value, as in skaffold). */
+export function parseLabels(entries: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const entry of entries.flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean)) {
+    const separator = entry.indexOf('=');
+    labels[separator < 0 ? entry : entry.slice(0, separator)] = separator < 0 ? '' : entry.slice(separator + 1);
+  }
+  return labels;
+}
+
+function list(value: string[] | string | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * Resolves the executor's options for one project into a {@link RenderTask}: the environment (option, else
+ * the configuration name), the skaffold config path, the output file, the default repo (option, else env
+ * `SKAFFOLD_DEFAULT_REPO`), and list options given as comma-separated strings.
+ */
+export function normalizeRenderOptions(input: {
+  options: RenderExecutorOptions;
+  project: string;
+  projectRoot: string;
+  configurationName?: string;
+  workspaceRoot: string;
+  env: Record<string, string | undefined>;
+}): RenderTask {
+  const { options, workspaceRoot } = input;
+  const environment = options.environment ?? input.configurationName;
+  if (!environment) {
+    throw new GitopsError(`${input.project}: no environment to render.`, {
+      hint: 'Pass --environment, or run a configuration of the target (e.g. -c production).',
+    });
+  }
+  const absolute = (path: string) => (isAbsolute(path) ? path : join(workspaceRoot, path));
+  const digestSource = options.digestSource ?? RENDER_OPTION_DEFAULTS.digestSource;
+  if (!['tag', 'remote', 'none'].includes(digestSource)) {
+    throw new GitopsError(`Unknown digestSource "${digestSource}".`, { hint: 'Use digestSource tag, remote or none.' });
+  }
+  const defaultRepo = options.defaultRepo ?? input.env.SKAFFOLD_DEFAULT_REPO;
+  return {
+    project: input.project,
+    environment,
+    workspaceRoot,
+    configFile: absolute(options.skaffoldConfig ?? join(input.projectRoot, 'skaffold.yaml')),
+    outputFile: absolute(options.output ?? join(renderOutputDir(input.project, environment), MANIFEST_FILE_NAME)),
+    profiles: list(options.profiles ?? RENDER_OPTION_DEFAULTS.profiles),
+    defaultRepo: defaultRepo === '' ? undefined : defaultRepo,
+    multiLevelRepo: options.multiLevelRepo ?? RENDER_OPTION_DEFAULTS.multiLevelRepo,
+    digestSource,
+    buildArtifactsFile: options.buildArtifacts ? absolute(options.buildArtifacts) : undefined,
+    images: list(options.images),
+    customTag: options.tag || undefined,
+    labels: parseLabels(list(options.labels)),
+    namespace: options.namespace || undefined,
+    engine: options.engine ?? RENDER_OPTION_DEFAULTS.engine,
+    skaffoldBinary: options.skaffoldBinary ?? RENDER_OPTION_DEFAULTS.skaffoldBinary,
+    kustomizeBinary: options.kustomizeBinary,
+    insecureRegistries: list(options.insecureRegistries),
+  };
+}
+
+/** Describes a written image reference for `images.json`. */
+export function describeImage(imageName: string, reference: string): RenderedImage {
+  const parsed = parseImageReference(reference);
+  return { name: imageName, repository: parsed.baseName, tag: parsed.tag || null, digest: parsed.digest || null, reference };
+}
+
+/** The images the skaffold engine wrote: every `image` value whose repository is one of the artifacts'. */
+function imagesInSkaffoldOutput(task: RenderTask, manifest: string, prebuilt: readonly PrebuiltImage[]): RenderedImage[] {
+  const { configs } = loadSkaffoldConfigs({ file: task.configFile });
+  const names = [...new Set([...configs.flatMap(({ config }) => (config.build?.artifacts ?? []).map((a) => a.image)), ...prebuilt.map((b) => b.imageName)])];
+  const repositories = new Map(
+    names.map((name) => {
+      const base = sanitizeImageName(name);
+      const repository = task.defaultRepo ? parseImageReference(substituteDefaultRepo({ image: base, defaultRepo: task.defaultRepo, multiLevelRepo: task.multiLevelRepo })).baseName : base;
+      return [repository, name] as const;
+    }),
+  );
+  const found = new Map<string, RenderedImage>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'image' && typeof value === 'string') {
+          const parsed = tryParseImageReference(value);
+          const name = parsed && repositories.get(parsed.baseName);
+          if (name && (parsed.tag || parsed.digest)) found.set(value, describeImage(name, value));
+        } else visit(value);
+      }
+    }
+  };
+  parseManifests(manifest, task.outputFile).forEach(visit);
+  return [...found.values()].sort((a, b) => a.reference.localeCompare(b.reference));
+}
+
+/** Writes `file` through a temporary sibling and a rename, so a reader never sees half a file. */
+function writeFileAtomically(file: string, content: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
+/** What a finished render wrote. */
+export interface RenderTaskResult {
+  outputFile: string;
+  imagesFile: string;
+  images: RenderedImage[];
+  warnings: string[];
+}
+
+/**
+ * Renders one task with its engine and writes `manifest.yaml` and `images.json`. Nothing is written when
+ * rendering fails, so a previous good output is never replaced by half a manifest.
+ */
+export async function runRenderTask(task: RenderTask, context: { git: GitInfoCache; env: Record<string, string | undefined>; logger: GitopsLogger }): Promise<RenderTaskResult> {
+  const prebuilt = [...(task.buildArtifactsFile ? readBuildArtifactsFile(task.buildArtifactsFile) : []), ...parseImagesOption(task.images)];
+  if (!existsSync(task.configFile)) {
+    throw new GitopsError(`${task.project}: skaffold config ${task.configFile} does not exist.`, { hint: 'Fix the "skaffoldConfig" option.' });
+  }
+  let result: Pick<RenderResult, 'manifest' | 'images' | 'warnings'>;
+  if (task.engine === 'skaffold') {
+    const manifest = await renderWithSkaffoldCli({
+      binary: task.skaffoldBinary,
+      configFile: task.configFile,
+      cwd: dirname(task.configFile),
+      profiles: task.profiles,
+      defaultRepo: task.defaultRepo,
+      digestSource: task.digestSource,
+      buildArtifactsFile: task.buildArtifactsFile,
+      images: task.images,
+      customTag: task.customTag,
+      labels: task.labels,
+      namespace: task.namespace,
+      env: context.env,
+    });
+    result = { manifest, images: imagesInSkaffoldOutput(task, manifest, prebuilt), warnings: [] };
+  } else {
+    result = await renderManifests({
+      configFile: task.configFile,
+      profiles: task.profiles,
+      env: context.env,
+      defaultRepo: task.defaultRepo,
+      multiLevelRepo: task.multiLevelRepo,
+      digestSource: task.digestSource,
+      buildArtifacts: task.buildArtifactsFile ? readBuildArtifactsFile(task.buildArtifactsFile) : undefined,
+      images: parseImagesOption(task.images),
+      customTag: task.customTag,
+      labels: task.labels,
+      namespace: task.namespace,
+      kustomizeBinary: task.kustomizeBinary,
+      git: context.git,
+      insecureRegistries: task.insecureRegistries,
+    });
+  }
+  let sourceCommit: string | null = null;
+  try {
+    sourceCommit = await context.git.headCommit(await context.git.toplevel(task.workspaceRoot));
+  } catch {
+    // Rendering outside a git repository is allowed; publishing will ask for a commit.
+  }
+  const imagesFile = join(dirname(task.outputFile), IMAGES_FILE_NAME);
+  const imagesContent: RenderedImagesFile = { project: task.project, environment: task.environment, sourceCommit, images: result.images };
+  writeFileAtomically(task.outputFile, result.manifest);
+  writeFileAtomically(imagesFile, `${JSON.stringify(imagesContent, null, 2)}\n`);
+  for (const warning of result.warnings) context.logger.warn(warning);
+  return { outputFile: task.outputFile, imagesFile, images: result.images, warnings: result.warnings };
+}

@@ -1,0 +1,19 @@
+/** Options of the `nx-gitops:render` executor; mirrors schema.json. */
+export interface RenderExecutorOptions {
+  skaffoldConfig?: string;
+  environment?: string;
+  profiles?: string[];
+  defaultRepo?: string;
+  multiLevelRepo?: boolean;
+  digestSource?: 'tag' | 'remote' | 'none';
+  buildArtifacts?: string;
+  images?: string[];
+  tag?: string;
+  labels?: string[];
+  namespace?: string;
+  output?: string;
+  engine?: 'native' | 'skaffold';
+  skaffoldBinary?: string;
+  kustomizeBinary?: string;
+  insecureRegistries?: string[];
+}

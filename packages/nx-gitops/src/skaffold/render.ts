@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { GitopsError } from '../lib/errors';
+import { runWithConcurrency } from '../lib/exec';
+import { buildKustomization, resolveKustomizeCommand } from '../kustomize/build';
+import { parseManifests, serializeManifests, type ManifestDocument } from '../manifests/yaml';
+import type { RenderedImage } from '../manifests/render-output';
+import { pinDigests } from '../registry/pin-digests';
+import { loadSkaffoldConfigs } from './config';
+import { substituteDefaultRepo } from './default-repo';
+import { executeGoTemplate, parseGoTemplate } from './go-template';
+import { parseImageReference } from './image-reference';
+import { applyProfilesToConfigs, type EnvironmentConfig } from './profiles';
+import { expandManifestGlobs } from './raw-yaml';
+import { createResourceSelector, replaceImages } from './replace-images';
+import { computeImageTag, tagImage, type GitInfoCache } from './tags';
+import { applyLabels, applyNamespace } from './transforms';
+
+/** Where the tag written into manifests comes from. */
+export type DigestSource = 'tag' | 'remote' | 'none';
+
+/** An image built elsewhere: skaffold's `{"imageName", "tag"}`, `tag` being the full reference. */
+export interface PrebuiltImage {
+  imageName: string;
+  tag: string;
+}
+
+/** Everything one native render needs; the executor fills it from options and the environment. */
+export interface RenderRequest {
+  /** Absolute path of the service's skaffold.yaml. */
+  configFile: string;
+  /** Profiles to activate, in order (`-name` turns one off). */
+  profiles: readonly string[];
+  /** The environment profiles, templates and taggers read. */
+  env: Record<string, string | undefined>;
+  /** Registry prefix for every image (`--default-repo`), already resolved from options and environment. */
+  defaultRepo?: string;
+  /** Keep the image's path under the default repo instead of flattening it (`multi-level-repo`). */
+  multiLevelRepo?: boolean;
+  digestSource: DigestSource;
+  /** Images from a build-output file; they win over `images`. */
+  buildArtifacts?: readonly PrebuiltImage[];
+  /** Images from `NAME=TAG` / reference entries. */
+  images?: readonly PrebuiltImage[];
+  /** A tag for every image, overriding tag policies (`--tag`). */
+  customTag?: string;
+  labels?: Record<string, string>;
+  namespace?: string;
+  kustomizeBinary?: string;
+  /** Git lookups shared by every render of a run. */
+  git: GitInfoCache;
+  /** The clock for `dateTime` tags. */
+  now?: () => Date;
+  /** Registry settings for `digestSource: remote`. */
+  insecureRegistries?: readonly string[];
+  dockerConfigDir?: string;
+  /** At most this many kustomize processes at once for this render. */
+  concurrency?: number;
+}
+
+/** The manifest one environment gets, and what went into it. */
+export interface RenderResult {
+  /** The YAML, documents joined by `---`, as skaffold writes it. */
+  manifest: string;
+  /** Every image reference written into the manifest for a build. */
+  images: RenderedImage[];
+  /** Profiles applied to the root config. */
+  activeProfiles: string[];
+  /** Things the user should know (a namespace kept, a notice about digest source none). */
+  warnings: string[];
+}
+
+/** Parses `NAME=TAG` or plain reference entries the way skaffold's `--images` flag does. */
+export function parseImagesOption(entries: readonly string[]): PrebuiltImage[] {
+  return entries
+    .flatMap((entry) => entry.split(','))
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const separator = entry.indexOf('=');
+      if (separator > 0) return { imageName: entry.slice(0, separator), tag: entry.slice(separator + 1) };
+      return { imageName: parseImageReference(entry).baseName, tag: entry };
+    });
+}
+
+/** Reads skaffold's build-output file `{"builds":[{"imageName","tag"}]}`; errors name the file and the option. */
+export function readBuildArtifactsFile(file: string): PrebuiltImage[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new GitopsError(`Cannot read the build artifacts file ${file}: ${(error as Error).message}`, {
+      hint: 'Point "buildArtifacts" at the file "skaffold build --file-output" writes.',
+    });
+  }
+  const builds = (parsed as { builds?: unknown }).builds;
+  if (!Array.isArray(builds) || builds.some((build) => typeof build?.imageName !== 'string' || typeof build?.tag !== 'string')) {
+    throw new GitopsError(`${file} is not a build artifacts file: expected {"builds":[{"imageName":"…","tag":"…"}]}.`, {
+      hint: 'Point "buildArtifacts" at the file "skaffold build --file-output" writes.',
+    });
+  }
+  return builds.map((build: PrebuiltImage) => ({ imageName: build.imageName, tag: build.tag }));
+}
+
+/** `-t` on a pre-built image: replace the tag, keep any digest (skaffold's SetImageTag). */
+function withCustomTag(reference: string, tag: string): string {
+  const parsed = parseImageReference(reference);
+  return `${parsed.baseName}:${tag}${parsed.digest ? `@${parsed.digest}` : ''}`;
+}
+
+/** The artifacts of every config, with the directory their tagger runs in. */
+function collectArtifacts(configs: readonly EnvironmentConfig[]) {
+  return configs.flatMap(({ config, dir }) =>
+    (config.build?.artifacts ?? []).map((artifact) => ({
+      artifact,
+      configDir: dir,
+      imageName: artifact.image,
+      workspaceDir: resolve(dir, artifact.context ?? '.'),
+      policy: config.build?.tagPolicy,
+    })),
+  );
+}
+
+async function computeBuilds(request: RenderRequest, configs: readonly EnvironmentConfig[]): Promise<PrebuiltImage[]> {
+  const withRepo = (reference: string) =>
+    request.defaultRepo ? substituteDefaultRepo({ image: reference, defaultRepo: request.defaultRepo, multiLevelRepo: request.multiLevelRepo }) : reference;
+  let builds: PrebuiltImage[];
+  if (request.buildArtifacts?.length || request.images?.length) {
+    const fromFile = request.buildArtifacts ?? [];
+    const fromList = (request.images ?? []).filter((image) => !fromFile.some((build) => build.imageName === image.imageName));
+    builds = [...fromFile, ...fromList].map((build) => ({
+      imageName: build.imageName,
+      tag: withRepo(request.customTag ? withCustomTag(build.tag, request.customTag) : build.tag),
+    }));
+  } else if (request.digestSource === 'none') {
+    return [];
+  } else {
+    const artifacts = collectArtifacts(configs);
+    builds = await Promise.all(
+      artifacts.map(async (artifact) => {
+        const tag =
+          request.customTag ??
+          (await computeImageTag({
+            imageName: artifact.imageName,
+            policy: artifact.policy,
+            workspaceDir: artifact.workspaceDir,
+            artifact: artifact.artifact,
+            configDir: artifact.configDir,
+            env: request.env,
+            now: request.now,
+            git: request.git,
+          }));
+        return { imageName: artifact.imageName, tag: withRepo(tagImage(artifact.imageName, tag)) };
+      }),
+    );
+  }
+  if (request.digestSource === 'remote') {
+    const pinned = await pinDigests({
+      references: builds.map((build) => build.tag),
+      insecureRegistries: request.insecureRegistries,
+      dockerConfigDir: request.dockerConfigDir,
+      env: request.env as NodeJS.ProcessEnv,
+    });
+    builds = builds.map((build) => ({ ...build, tag: pinned.get(build.tag) ?? build.tag }));
+  }
+  return builds;
+}
+
+/** Expands skaffold's `{{.ENV}}` templates in kustomize paths (v4beta11+). */
+function expandPath(path: string, env: Record<string, string | undefined>): string {
+  if (!path.includes('{{')) return path;
+  return executeGoTemplate(parseGoTemplate(`manifests.kustomize.paths "${path}"`, path), env as Record<string, string>, { missingKey: 'invalid' });
+}
+
+async function renderConfigManifests(request: RenderRequest, configs: readonly EnvironmentConfig[]): Promise<ManifestDocument[]> {
+  const command = resolveKustomizeCommand(request.kustomizeBinary);
+  const sources: Array<() => Promise<ManifestDocument[]>> = [];
+  for (const { config, dir, file } of configs) {
+    for (const unsupported of ['helm', 'kpt', 'remoteManifests'] as const) {
+      if (config.manifests?.[unsupported] !== undefined) {
+        throw new GitopsError(`${file}: manifests.${unsupported} is not supported by the native engine.`, {
+          hint: 'Render this service with the option engine: skaffold, or use kustomize / rawYaml.',
+        });
+      }
+    }
+    let rawYaml = config.manifests?.rawYaml ?? [];
+    const kustomize = config.manifests?.kustomize;
+    if (configs.length === 1 && rawYaml.length === 0 && !kustomize) rawYaml = ['k8s/*.yaml'];
+    for (const manifestFile of expandManifestGlobs(dir, rawYaml)) {
+      sources.push(async () => {
+        let text: string;
+        try {
+          text = readFileSync(manifestFile, 'utf8');
+        } catch {
+          throw new GitopsError(`${file}: manifests.rawYaml names ${manifestFile}, which cannot be read.`, { hint: 'Fix manifests.rawYaml.' });
+        }
+        return parseManifests(text, manifestFile);
+      });
+    }
+    for (const path of kustomize?.paths ?? []) {
+      const expanded = expandPath(path, request.env);
+      const overlay = isAbsolute(expanded) ? expanded : join(dir, expanded);
+      sources.push(async () =>
+        parseManifests(await buildKustomization({ dir: overlay, buildArgs: kustomize?.buildArgs, command, cwd: dir }), `kustomize build ${overlay}`),
+      );
+    }
+  }
+  const results = await runWithConcurrency(request.concurrency ?? 4, sources);
+  return results.flat();
+}
+
+/**
+ * The native engine: renders a service for one environment as `skaffold render --offline` would, but
+ * without skaffold. Loads the config (and what it requires), applies the profiles, computes every image's
+ * tag (failing, unlike skaffold, when a tagger fails), substitutes the default repo, resolves digests when
+ * asked, builds the manifests (rawYaml, kustomize), replaces images, adds labels and namespace, and returns
+ * the YAML in skaffold's stable form.
+ */
+export async function renderManifests(request: RenderRequest): Promise<RenderResult> {
+  const { configs } = loadSkaffoldConfigs({ file: request.configFile });
+  const environment = applyProfilesToConfigs({ configs, profiles: request.profiles, env: request.env });
+  const [builds, documents] = await Promise.all([computeBuilds(request, environment), renderConfigManifests(request, environment)]);
+  const selector = createResourceSelector(...environment.map(({ config }) => config.resourceSelector));
+  const warnings: string[] = [];
+  if (request.digestSource === 'none' && builds.length === 0) {
+    warnings.push('digestSource is "none": images are left as the manifests write them.');
+  }
+  const replaced = replaceImages({ documents, builds, selector });
+  let result = replaced.documents;
+  if (request.labels && Object.keys(request.labels).length > 0) result = applyLabels(result, request.labels, { selector });
+  if (request.namespace) {
+    const namespaced = applyNamespace(result, request.namespace, { selector });
+    result = namespaced.documents;
+    warnings.push(...namespaced.warnings.map((conflict) => conflict.message));
+  }
+  const root = environment.filter((config) => config.isRoot);
+  return {
+    manifest: serializeManifests(result),
+    images: replaced.images,
+    activeProfiles: root.flatMap((config) => config.activeProfiles),
+    warnings,
+  };
+}
