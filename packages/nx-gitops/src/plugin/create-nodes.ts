@@ -15,6 +15,9 @@ export const PUBLISH_EXECUTOR = 'nx-gitops:publish-manifest';
 /** Where `render` writes, as an Nx output path (the environment comes from the target's options). */
 export const RENDER_OUTPUT = '{workspaceRoot}/dist/manifests/{projectName}/{options.environment}';
 
+/** Environment variables the render executor reads in place of options, as skaffold reads `SKAFFOLD_<FLAG>`. */
+export const RENDER_ENV_INPUTS = ['SKAFFOLD_BUILD_ARTIFACTS', 'SKAFFOLD_DEFAULT_REPO', 'SKAFFOLD_DIGEST_SOURCE', 'SKAFFOLD_TAG'] as const;
+
 type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
 
 function isIgnored(file: string): boolean {
@@ -37,7 +40,7 @@ function projectName(workspaceRoot: string, projectRoot: string): string {
 
 /**
  * The inputs of both targets: the project's files, every file its kustomizations and required configs read
- * elsewhere in the workspace, the default repository, the environment variables its tag policies read, and
+ * elsewhere in the workspace, the `SKAFFOLD_*` variables render reads, those its tag policies read, and
  * the source commit when a tag depends on it.
  */
 export function serviceInputs(analysis: ServiceAnalysis): TargetInput[] {
@@ -45,7 +48,7 @@ export function serviceInputs(analysis: ServiceAnalysis): TargetInput[] {
     '{projectRoot}/**/*',
     ...analysis.externalFiles.map((file) => `{workspaceRoot}/${file}`),
     ...analysis.externalGlobs.map((glob) => `{workspaceRoot}/${glob}`),
-    { env: 'SKAFFOLD_DEFAULT_REPO' },
+    ...RENDER_ENV_INPUTS.map((env) => ({ env })),
     ...analysis.envVars.map((env) => ({ env })),
     ...(analysis.dependsOnCommit ? [{ runtime: 'git rev-parse HEAD' }] : []),
   ];

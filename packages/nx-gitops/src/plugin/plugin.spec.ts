@@ -132,7 +132,16 @@ describe('createNodes', () => {
               "inputs": [
                 "{projectRoot}/**/*",
                 {
+                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
+                },
+                {
                   "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "env": "SKAFFOLD_DIGEST_SOURCE",
+                },
+                {
+                  "env": "SKAFFOLD_TAG",
                 },
                 {
                   "runtime": "git rev-parse HEAD",
@@ -167,7 +176,16 @@ describe('createNodes', () => {
               "inputs": [
                 "{projectRoot}/**/*",
                 {
+                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
+                },
+                {
                   "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "env": "SKAFFOLD_DIGEST_SOURCE",
+                },
+                {
+                  "env": "SKAFFOLD_TAG",
                 },
                 {
                   "runtime": "git rev-parse HEAD",
@@ -212,7 +230,10 @@ describe('createNodes', () => {
       '{projectRoot}/**/*',
       '{workspaceRoot}/platform/components/probes/kustomization.yaml',
       '{workspaceRoot}/platform/components/probes/probes.yaml',
+      { env: 'SKAFFOLD_BUILD_ARTIFACTS' },
       { env: 'SKAFFOLD_DEFAULT_REPO' },
+      { env: 'SKAFFOLD_DIGEST_SOURCE' },
+      { env: 'SKAFFOLD_TAG' },
       { env: 'RELEASE' },
     ]);
     expect(project.targets!.manifests.cache).toBe(false);

@@ -200,6 +200,20 @@ ${replicas}  selector:
     expect(read('dist/manifests/foo/develop/manifest.yaml')).toContain(`image: registry.example.com/team/foo:develop-${sha}-dirty`);
   });
 
+  it('reads tag and build artifacts from SKAFFOLD_TAG and SKAFFOLD_BUILD_ARTIFACTS as skaffold does', async () => {
+    seedService();
+    await commitAll();
+    write('out/build.json', JSON.stringify({ builds: [{ imageName: 'foo', tag: 'registry.example.com/foo:v1' }] }));
+    Object.assign(process.env, { SKAFFOLD_TAG: 'v2', SKAFFOLD_BUILD_ARTIFACTS: 'out/build.json' });
+    try {
+      await expect(renderExecutor({ environment: 'develop' }, context())).resolves.toEqual({ success: true });
+    } finally {
+      delete process.env.SKAFFOLD_TAG;
+      delete process.env.SKAFFOLD_BUILD_ARTIFACTS;
+    }
+    expect(read('dist/manifests/foo/develop/manifest.yaml')).toContain('image: registry.example.com/foo:v2\n');
+  });
+
   it('applies pre-built images, a custom tag, labels and a namespace', async () => {
     seedService();
     await commitAll();

@@ -67,8 +67,11 @@ function list(value: string[] | string | undefined): string[] {
 
 /**
  * Resolves the executor's options for one project into a {@link RenderTask}: the environment (option, else
- * the configuration name), the skaffold config path, the output file, the default repo (option, else env
- * `SKAFFOLD_DEFAULT_REPO`), and list options given as comma-separated strings.
+ * the configuration name), the skaffold config path, the output file, list options given as comma-separated
+ * strings, and — as skaffold reads its flags from `SKAFFOLD_<FLAG>` — `defaultRepo`, `digestSource`,
+ * `buildArtifacts` and `tag` from `SKAFFOLD_DEFAULT_REPO`, `SKAFFOLD_DIGEST_SOURCE`, `SKAFFOLD_BUILD_ARTIFACTS`
+ * and `SKAFFOLD_TAG` when the option is not set. That lets `nx affected -t publish-manifest` pass them to the
+ * render tasks it depends on.
  */
 export function normalizeRenderOptions(input: {
   options: RenderExecutorOptions;
@@ -86,11 +89,12 @@ export function normalizeRenderOptions(input: {
     });
   }
   const absolute = (path: string) => (isAbsolute(path) ? path : join(workspaceRoot, path));
-  const digestSource = options.digestSource ?? RENDER_OPTION_DEFAULTS.digestSource;
+  const digestSource = options.digestSource ?? (input.env.SKAFFOLD_DIGEST_SOURCE as DigestSource | undefined) ?? RENDER_OPTION_DEFAULTS.digestSource;
   if (!['tag', 'remote', 'none'].includes(digestSource)) {
-    throw new GitopsError(`Unknown digestSource "${digestSource}".`, { hint: 'Use digestSource tag, remote or none.' });
+    throw new GitopsError(`Unknown digestSource "${digestSource}".`, { hint: 'Use digestSource (or SKAFFOLD_DIGEST_SOURCE) tag, remote or none.' });
   }
   const defaultRepo = options.defaultRepo ?? input.env.SKAFFOLD_DEFAULT_REPO;
+  const buildArtifacts = options.buildArtifacts ?? input.env.SKAFFOLD_BUILD_ARTIFACTS;
   return {
     project: input.project,
     environment,
@@ -101,9 +105,9 @@ export function normalizeRenderOptions(input: {
     defaultRepo: defaultRepo === '' ? undefined : defaultRepo,
     multiLevelRepo: options.multiLevelRepo ?? RENDER_OPTION_DEFAULTS.multiLevelRepo,
     digestSource,
-    buildArtifactsFile: options.buildArtifacts ? absolute(options.buildArtifacts) : undefined,
+    buildArtifactsFile: buildArtifacts ? absolute(buildArtifacts) : undefined,
     images: list(options.images),
-    customTag: options.tag || undefined,
+    customTag: options.tag || input.env.SKAFFOLD_TAG || undefined,
     labels: parseLabels(list(options.labels)),
     namespace: options.namespace || undefined,
     engine: options.engine ?? RENDER_OPTION_DEFAULTS.engine,
