@@ -117,7 +117,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     const sourceFiles = [...new Set(options.requests.flatMap((request) => request.files.map((file) => file.sourceFile)))];
     const blobIds = await repo.hashFiles(sourceFiles);
     const blobs = new Map(sourceFiles.map((file, index) => [file, blobIds[index]]));
-    let atomic = true;
+    const pushMode = { atomic: true };
     let pending = jobs;
     for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
       for (const job of pending) job.attempts = attempt;
@@ -142,37 +142,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       const toPush = pending.filter((job) => job.built && job.built.head !== job.built.remoteTip);
       for (const job of pending) if (!toPush.includes(job)) job.done = true;
       if (toPush.length === 0) break;
-      const updates = toPush.map((job) => ({ branch: job.branch, commit: job.built!.head! }));
-      let results: Map<string, RefPushResult>;
-      try {
-        results = await repo.push(updates, { atomic: atomic && updates.length > 1 });
-      } catch (error) {
-        if (!(error instanceof AtomicPushUnsupportedError)) throw error;
-        atomic = false;
-        for (const job of toPush) {
-          loggerFor(job.requests[0]).verbose('The manifest repository refuses atomic pushes; pushing each branch on its own.');
-        }
-        results = await repo.push(updates, { atomic: false });
-      }
-      pending = [];
-      for (const job of toPush) {
-        const result = results.get(job.branch)!;
-        if (result.outcome === 'pushed' || result.outcome === 'up-to-date') {
-          job.done = true;
-        } else if (result.outcome === 'failed') {
-          failJob(job, new GitopsError(`The push to branch "${job.branch}" was refused: ${result.summary}`));
-        } else if (attempt === maxAttempts) {
-          failJob(
-            job,
-            new GitopsError(`The push to branch "${job.branch}" was still rejected after ${attempt} attempts: ${result.summary}`, {
-              hint: 'Raise the "maxAttempts" option, or find what else keeps pushing to this branch.',
-            }),
-          );
-        } else {
-          loggerFor(job.requests[0]).verbose(`Push to ${job.branch} rejected (${result.summary}); rebuilding on the new tip.`);
-          pending.push(job);
-        }
-      }
+      pending = await pushJobs({ cache: repo, jobs: toPush, pushMode, attempt, maxAttempts, loggerFor });
       if (pending.length > 0) await sleep(retryDelayMs({ attempt, maxMs: 2000 }));
     }
   } catch (error) {
@@ -181,6 +151,53 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     await cache?.dispose().catch(() => undefined);
   }
   return jobs.flatMap((job) => job.requests.map((request, index) => outcomeOf({ job, request, index, dryRun, log: loggerFor(request) })));
+}
+
+/**
+ * Pushes the built head of every job in one push (atomic while the server allows it; `atomic` is
+ * switched off for the rest of the run when it does not) and settles each job from its ref's outcome.
+ * Returns the jobs to try again: those rejected because the branch moved, while attempts remain.
+ */
+async function pushJobs(options: {
+  cache: ManifestRepositoryCache;
+  jobs: readonly BranchJob[];
+  /** Shared by the attempts of a run: whether pushes may still be atomic. */
+  pushMode: { atomic: boolean };
+  attempt: number;
+  maxAttempts: number;
+  loggerFor: (request: PublishRequest) => GitopsLogger;
+}): Promise<BranchJob[]> {
+  const { cache, jobs, attempt, maxAttempts, loggerFor } = options;
+  const updates = jobs.map((job) => ({ branch: job.branch, commit: job.built!.head! }));
+  let results: Map<string, RefPushResult>;
+  try {
+    results = await cache.push(updates, { atomic: options.pushMode.atomic && updates.length > 1 });
+  } catch (error) {
+    if (!(error instanceof AtomicPushUnsupportedError)) throw error;
+    options.pushMode.atomic = false;
+    for (const job of jobs) loggerFor(job.requests[0]).verbose('The manifest repository refuses atomic pushes; pushing each branch on its own.');
+    results = await cache.push(updates, { atomic: false });
+  }
+  const retry: BranchJob[] = [];
+  for (const job of jobs) {
+    const result = results.get(job.branch)!;
+    if (result.outcome === 'pushed' || result.outcome === 'up-to-date') {
+      job.done = true;
+    } else if (result.outcome === 'failed') {
+      failJob(job, new GitopsError(`The push to branch "${job.branch}" was refused: ${result.summary}`));
+    } else if (attempt === maxAttempts) {
+      failJob(
+        job,
+        new GitopsError(`The push to branch "${job.branch}" was still rejected after ${attempt} attempts: ${result.summary}`, {
+          hint: 'Raise the "maxAttempts" option, or find what else keeps pushing to this branch.',
+        }),
+      );
+    } else {
+      loggerFor(job.requests[0]).verbose(`Push to ${job.branch} rejected (${result.summary}); rebuilding on the new tip.`);
+      retry.push(job);
+    }
+  }
+  return retry;
 }
 
 function failJob(job: BranchJob, error: unknown): void {
