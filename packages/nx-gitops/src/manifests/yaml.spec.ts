@@ -1,5 +1,5 @@
 import { GitopsError } from '../lib/errors';
-import { YamlTimestamp, isManifestObject, marshalYaml, parseManifests, serializeManifests } from './yaml';
+import { YamlTimestamp, cloneManifest, isManifestObject, marshalYaml, parseManifests, serializeManifests } from './yaml';
 
 // Expected outputs below are the bytes gopkg.in/yaml.v3 v3.0.1 (the version skaffold vendors) produces when
 // each document is unmarshalled into map[string]interface{}, marshalled with an indent-2 encoder, TrimSpace'd
@@ -418,6 +418,19 @@ describe('serializeManifests', () => {
     [new YamlTimestamp('2001-12-14T00:00:00Z'), '2001-12-14T00:00:00Z'],
   ])('formats %p like Go', (value, expected) => {
     expect(serializeManifests([{ v: value }])).toBe(`v: ${expected}\n`);
+  });
+
+  it('writes whole-number floats back as Go floats, through aliases, merges and copies', () => {
+    const documents = parseManifests(
+      'a: 1e6\nb: [2000000.0, 7]\nc: 1000000\nd: &f 3e6\ne: *f\nm: &m {x: 4e6}\nn:\n  <<: *m\n  y: !!float 5000000\n',
+      'floats.yaml',
+    );
+    const expected = 'a: 1e+06\nb:\n  - 2e+06\n  - 7\nc: 1000000\nd: 3e+06\ne: 3e+06\nm:\n  x: 4e+06\n"n":\n  x: 4e+06\n  "y": 5e+06\n';
+    expect(serializeManifests(documents)).toBe(expected);
+    expect(serializeManifests(documents.map((document) => cloneManifest(document)))).toBe(expected);
+    documents[0].a = 1000000;
+    documents[0].c = 2000000;
+    expect(serializeManifests(documents)).toMatch(/^a: 1e\+06\n[^]*c: 2000000\n/);
   });
 
   it('writes empty collections in flow style and keeps one trailing newline', () => {

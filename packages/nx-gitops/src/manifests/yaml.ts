@@ -34,6 +34,45 @@ export function isManifestObject(value: ManifestValue | undefined): value is Man
 }
 
 /**
+ * Floats whose value is a whole number that Go prints differently from an integer (`1e6` → `1e+06`).
+ * A JS number cannot carry that, so the parser records it per container and key, with the value, and the
+ * serialiser honours the record while the value is unchanged. {@link cloneManifest} keeps the records.
+ */
+const integralFloats = new WeakMap<object, Map<string, number>>();
+
+function markIntegralFloat(container: object, key: string, value: number): void {
+  if (!Number.isSafeInteger(value) || formatGoFloat(value) === String(value)) return;
+  let marks = integralFloats.get(container);
+  if (!marks) integralFloats.set(container, (marks = new Map()));
+  marks.set(key, value);
+}
+
+function isIntegralFloat(container: object, key: string, value: ManifestValue | undefined): boolean {
+  return typeof value === 'number' && integralFloats.get(container)?.get(key) === value;
+}
+
+/**
+ * A deep copy of a manifest value that keeps keys such as `__proto__` as data, shares immutable scalars and
+ * keeps what the serialiser needs to write Go floats back as Go does. Use it rather than `structuredClone`.
+ */
+export function cloneManifest<T extends ManifestValue>(value: T): T {
+  if (Array.isArray(value)) {
+    const copy = value.map((item) => cloneManifest(item));
+    value.forEach((item, index) => {
+      if (isIntegralFloat(value, String(index), item)) markIntegralFloat(copy, String(index), item as number);
+    });
+    return copy as T;
+  }
+  if (!isManifestObject(value)) return value;
+  const copy: ManifestObject = {};
+  for (const key of Object.keys(value)) {
+    setKey(copy, key, cloneManifest(value[key]));
+    if (isIntegralFloat(value, key, value[key])) markIntegralFloat(copy, key, value[key] as number);
+  }
+  return copy as T;
+}
+
+/**
  * Parses a multi-document YAML stream into plain objects, decoding scalars as gopkg.in/yaml.v3 does when
  * skaffold unmarshals a manifest into `map[string]interface{}` (YAML 1.2 booleans and nulls, Go integer
  * syntax, timestamps kept as strings, merge keys, each alias a fresh copy). Empty documents (`---` alone,
@@ -121,10 +160,26 @@ class Decoder {
   decode(node: ParsedNode): ManifestValue {
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return this.decodeAlias(node);
-    if (isScalar(node)) return this.decodeScalar(node);
-    if (isSeq(node)) return node.items.map((item) => this.decode(item as ParsedNode));
+    if (isScalar(node)) return this.resolveScalar(node).value;
+    if (isSeq(node)) {
+      const items: ManifestValue[] = [];
+      node.items.forEach((item, index) => items.push(this.decodeChild(items, String(index), item as ParsedNode)));
+      return items;
+    }
     if (isMap(node)) return this.decodeMap(node);
     return null;
+  }
+
+  /** Decodes a value that will live at `container[key]`, recording Go floats that read as integers. */
+  private decodeChild(container: object, key: string, node: ParsedNode): ManifestValue {
+    const value = this.decode(node);
+    if (typeof value === 'number' && this.isFloat(node)) markIntegralFloat(container, key, value);
+    return value;
+  }
+
+  private isFloat(node: ParsedNode): boolean {
+    const target = isAlias(node) ? (node.resolve(this.document) as ParsedNode) : node;
+    return isScalar(target) && this.resolveScalar(target).tag === 'float';
   }
 
   private decodeAlias(alias: Alias): ManifestValue {
@@ -140,20 +195,20 @@ class Decoder {
     }
   }
 
-  private decodeScalar(node: Scalar): ManifestValue {
+  private resolveScalar(node: Scalar): Resolved {
     const text = String(node.value ?? '');
     const tag = node.tag === '!' ? undefined : node.tag;
     if (tag === undefined) {
-      return node.type === 'PLAIN' || node.type === undefined ? resolvePlain(text).value : text;
+      return node.type === 'PLAIN' || node.type === undefined ? resolvePlain(text) : str(text);
     }
-    if (!tag.startsWith(YAML_TAG_PREFIX)) return text;
+    if (!tag.startsWith(YAML_TAG_PREFIX)) return str(text);
     const expected = tag.slice(YAML_TAG_PREFIX.length);
-    if (expected === 'str') return text;
-    if (expected === 'binary') return this.decodeBinary(node, text);
-    if (!['null', 'bool', 'int', 'float', 'timestamp'].includes(expected)) return text;
+    if (expected === 'str') return str(text);
+    if (expected === 'binary') return str(this.decodeBinary(node, text));
+    if (!['null', 'bool', 'int', 'float', 'timestamp'].includes(expected)) return str(text);
     const resolved = resolvePlain(text);
-    if (resolved.tag === expected) return resolved.value;
-    if (expected === 'float' && resolved.tag === 'int') return Number(resolved.value as number | bigint);
+    if (resolved.tag === expected) return resolved;
+    if (expected === 'float' && resolved.tag === 'int') return { tag: 'float', value: Number(resolved.value as number | bigint) };
     throw this.error(node, `cannot decode !!${resolved.tag} \`${text}\` as a !!${expected}`);
   }
 
@@ -176,7 +231,8 @@ class Decoder {
         merges.push(pair.value as ParsedNode);
         continue;
       }
-      setKey(result, this.decodeKey(keyNode), this.decode(pair.value as ParsedNode));
+      const key = this.decodeKey(keyNode);
+      setKey(result, key, this.decodeChild(result, key, pair.value as ParsedNode));
     }
     // Merged keys never override keys written in the mapping itself; an earlier source beats a later one.
     for (const merge of merges.slice(-1)) {
@@ -187,7 +243,9 @@ class Decoder {
           throw this.error(source ?? merge, 'map merge requires map or sequence of maps as the value');
         }
         for (const [key, entry] of Object.entries(value)) {
-          if (!Object.prototype.hasOwnProperty.call(result, key)) setKey(result, key, entry);
+          if (Object.prototype.hasOwnProperty.call(result, key)) continue;
+          setKey(result, key, entry);
+          if (isIntegralFloat(value, key, entry)) markIntegralFloat(result, key, entry as number);
         }
       }
     }
@@ -421,7 +479,7 @@ class Emitter {
   private indention = true;
   private indent = -1;
 
-  emitNode(value: ManifestValue, context: NodeContext): void {
+  emitNode(value: ManifestValue, context: NodeContext, goFloat = false): void {
     if (Array.isArray(value)) {
       if (value.length === 0) this.emitEmptyFlow('[', ']', context);
       else this.emitBlockSequence(value, context);
@@ -430,7 +488,7 @@ class Emitter {
       if (keys.length === 0) this.emitEmptyFlow('{', '}', context);
       else this.emitBlockMapping(value, sortKeys(keys), context);
     } else {
-      const { text, style } = encodeScalar(value);
+      const { text, style } = goFloat ? { text: formatGoFloat(value as number), style: 'plain' as const } : encodeScalar(value);
       this.emitScalar(text, style, context);
     }
   }
@@ -444,11 +502,11 @@ class Emitter {
 
   private emitBlockSequence(items: ManifestValue[], context: NodeContext): void {
     const saved = this.increaseIndent(false, context.sequence);
-    for (const item of items) {
+    items.forEach((item, index) => {
       this.writeIndent();
       this.writeIndicator('-', true, false, true);
-      this.emitNode(item === undefined ? null : item, { sequence: true, simpleKey: false });
-    }
+      this.emitNode(item === undefined ? null : item, { sequence: true, simpleKey: false }, isIntegralFloat(items, String(index), item));
+    });
     this.indent = saved;
   }
 
@@ -467,7 +525,7 @@ class Emitter {
         this.writeIndent();
         this.writeIndicator(':', true, false, true);
       }
-      this.emitNode(object[key], { sequence: false, simpleKey: false });
+      this.emitNode(object[key], { sequence: false, simpleKey: false }, isIntegralFloat(object, key, object[key]));
     }
     this.indent = saved;
   }
@@ -774,8 +832,8 @@ function isOldBool(text: string): boolean {
 }
 
 /**
- * Integers as Go prints an `int`; everything else as `strconv.FormatFloat(f, 'g', -1, 64)`.
- * A JS number cannot tell `1e6` (a float in Go, printed `1e+06`) from `1000000`; safe integers print as ints.
+ * Safe integers as Go prints an `int`; everything else as `strconv.FormatFloat(f, 'g', -1, 64)`.
+ * (Whole-number floats from parsed YAML are recognised through `integralFloats`.)
  */
 function formatNumber(value: number): string {
   if (Number.isNaN(value)) return '.nan';

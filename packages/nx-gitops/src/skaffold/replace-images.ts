@@ -1,5 +1,5 @@
 import type { RenderedImage } from '../manifests/render-output';
-import { type ManifestDocument, type ManifestObject, type ManifestValue, isManifestObject } from '../manifests/yaml';
+import { type ManifestDocument, type ManifestObject, type ManifestValue, cloneManifest, isManifestObject } from '../manifests/yaml';
 import { sanitizeImageName, tryParseImageReference, type ImageReference } from './image-reference';
 import type { ResourceSelectorRule } from './types';
 
@@ -189,17 +189,6 @@ function visitFields(groupKind: GroupKind, path: string, value: ManifestValue | 
   } else if (isManifestObject(value)) {
     for (const key of Object.keys(value)) visitor(groupKind, `${path}.${key}`, value, key, value[key]);
   }
-}
-
-/** A deep copy that keeps keys such as `__proto__` as data and shares immutable scalars. */
-export function cloneManifest<T extends ManifestValue>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => cloneManifest(item)) as T;
-  if (!isManifestObject(value)) return value;
-  const copy: ManifestObject = {};
-  for (const key of Object.keys(value)) {
-    Object.defineProperty(copy, key, { value: cloneManifest(value[key]), enumerable: true, writable: true, configurable: true });
-  }
-  return copy as T;
 }
 
 /** One built image, as skaffold's `graph.Artifact`. */

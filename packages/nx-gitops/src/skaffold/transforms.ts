@@ -1,10 +1,9 @@
 import { GitopsError } from '../lib/errors';
-import { type ManifestDocument, type ManifestObject, type ManifestValue, isManifestObject } from '../manifests/yaml';
+import { type ManifestDocument, type ManifestObject, type ManifestValue, cloneManifest, isManifestObject } from '../manifests/yaml';
 import {
   type FieldVisitor,
   type GroupKind,
   type ResourceSelector,
-  cloneManifest,
   createResourceSelector,
   groupKindKey,
   isConfigConnector,
