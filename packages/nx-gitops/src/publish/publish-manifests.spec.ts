@@ -322,6 +322,26 @@ describe('publishManifests against real bare repositories', () => {
     expect(result.outcomes[0].error).toContain('pre-receive hook declined');
   });
 
+  it('still publishes the other branches of an atomic push when the server refuses one', async () => {
+    const hook = join(sandbox.remote, 'hooks', 'update');
+    writeFileSync(hook, '#!/bin/sh\ncase "$1" in refs/heads/locked/*) echo "locked/* is protected" >&2; exit 1;; esac\nexit 0\n');
+    chmodSync(hook, 0o755);
+    const targets = ['locked', 'free', 'open'].map((project) => {
+      writeRenderOutput({ workspace: sandbox.workspace, project, environment: 'production', manifest: `${project}: 1\n` });
+      return target(project, 'production', { manifestRepository: sandbox.remoteUrl });
+    });
+    const result = await publish(targets);
+    expect(result.success).toBe(false);
+    expect(result.outcomes.map((outcome) => [outcome.project, outcome.status, outcome.attempts])).toEqual([
+      ['locked', 'failed', 1],
+      ['free', 'created', 2],
+      ['open', 'created', 2],
+    ]);
+    expect(result.outcomes[0].error).toContain('hook declined');
+    expect(await branchTip(sandbox.remote, 'locked/production')).toBeNull();
+    expect(await readBranchFile(sandbox.remote, 'open/production', 'manifest.yaml')).toBe('open: 1');
+  });
+
   it('reuses the cache between runs and removes its temporary refs', async () => {
     writeRenderOutput({ workspace: sandbox.workspace, project: 'foo', environment: 'production', manifest: 'v: 1\n' });
     await publish([target('foo', 'production', { manifestRepository: sandbox.remoteUrl })]);

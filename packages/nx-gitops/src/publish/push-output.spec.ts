@@ -12,6 +12,7 @@ describe('parsePushPorcelain', () => {
       '!\tffff:refs/heads/f/production\t[remote rejected] (failed to update ref)',
       '!\t1234:refs/heads/g/production\t[rejected] (atomic push failed)',
       '!\t5678:refs/heads/h/production\t[remote rejected] (pre-receive hook declined)',
+      '!\t9abc:refs/heads/i/production\t[remote rejected] (atomic push failure)',
       'Done',
     ].join('\n');
     const outcomes = Object.fromEntries([...parsePushPorcelain(stdout)].map(([ref, result]) => [ref.replace('refs/heads/', ''), result.outcome]));
@@ -24,6 +25,7 @@ describe('parsePushPorcelain', () => {
       'f/production': 'retry',
       'g/production': 'retry',
       'h/production': 'failed',
+      'i/production': 'retry',
     });
   });
 });

@@ -15,8 +15,8 @@ export interface RefPushResult {
 
 /**
  * Rejections that mean "someone else moved or was moving the branch": a rebuilt commit on the new tip
- * will go through. `atomic push failed` marks refs that were fine themselves but shared an atomic
- * push with a rejected one.
+ * will go through. `atomic push failed` (client side) and `atomic push failure` (server side) mark refs
+ * that were fine themselves but shared an atomic push with a rejected one.
  */
 const RETRYABLE_REASONS = [
   'fetch first',
@@ -26,7 +26,7 @@ const RETRYABLE_REASONS = [
   'failed to update ref',
   'failed to lock',
   'incorrect old value',
-  'atomic push failed',
+  'atomic push fail',
   'atomic transaction failed',
 ];
 
