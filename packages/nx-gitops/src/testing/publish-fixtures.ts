@@ -34,20 +34,26 @@ export async function createPublishSandbox(options: { origin?: string } = {}): P
   const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-publish-'));
   const workspace = join(dir, 'workspace');
   const remote = join(dir, 'manifests.git');
-  mkdirSync(workspace);
-  await git(dir, ['init', '--quiet', '--bare', remote]);
-  await git(workspace, ['init', '--quiet', '-b', 'main']);
-  writeFileSync(join(workspace, 'README.md'), 'workspace\n');
-  await git(workspace, ['add', 'README.md']);
-  await git(workspace, ['commit', '--quiet', '-m', 'initial']);
-  await git(workspace, ['remote', 'add', 'origin', options.origin ?? 'https://ci-user:s3cret-in-url@git.example.com/acme/monorepo.git']);
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    mkdirSync(workspace);
+    await git(dir, ['init', '--quiet', '--bare', remote]);
+    await git(workspace, ['init', '--quiet', '-b', 'main']);
+    writeFileSync(join(workspace, 'README.md'), 'workspace\n');
+    await git(workspace, ['add', 'README.md']);
+    await git(workspace, ['commit', '--quiet', '-m', 'initial']);
+    await git(workspace, ['remote', 'add', 'origin', options.origin ?? 'https://ci-user:s3cret-in-url@git.example.com/acme/monorepo.git']);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
   return {
     dir,
     workspace,
     remote,
     remoteUrl: `file://${remote}`,
     cacheRoot: join(workspace, 'node_modules', '.cache', 'nx-gitops', 'manifest-repositories'),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup,
   };
 }
 
