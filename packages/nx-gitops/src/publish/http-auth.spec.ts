@@ -126,6 +126,7 @@ describe('publishing over smart HTTP with a token', () => {
     const { result, lines } = await publish('qux', {}, withCredentials);
     const commandLines = sampler.stop();
     expect(result.outcomes[0]).toMatchObject({ status: 'created', repository: url });
+    expect(lines.join('\n')).toContain('Prefer the NX_GITOPS_TOKEN environment variable');
     const texts = [...commandLines, ...lines, JSON.stringify(result), readFileSync(result.reportPath, 'utf8')];
     for (const form of leakForms(TOKEN)) {
       expect(texts.filter((text) => text.includes(form))).toEqual([]);

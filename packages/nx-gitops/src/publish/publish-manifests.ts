@@ -46,6 +46,12 @@ export async function publishManifests(options: {
   for (const target of options.targets) {
     try {
       const resolved = resolveTarget({ workspaceRoot: options.workspaceRoot, target, workspace, env });
+      if (withoutCredentials(resolved.repository) !== resolved.repository) {
+        loggerFor(target).warn(
+          'The manifest repository URL carries credentials; they are used but kept out of git\'s command line. ' +
+            'Prefer the NX_GITOPS_TOKEN environment variable: a URL in nx.json or project.json is a secret on disk.',
+        );
+      }
       const key = `${resolved.dryRun ? 'dry' : 'push'}\0${resolved.repository}`;
       groups.set(key, [...(groups.get(key) ?? []), resolved]);
     } catch (error) {
