@@ -433,6 +433,14 @@ describe('serializeManifests', () => {
     expect(serializeManifests(documents)).toMatch(/^a: 1e\+06\n[^]*c: 2000000\n/);
   });
 
+  it('keeps non-string keys of nested maps typed, unquoted and first, as yaml.v3 does', () => {
+    const text = 'data:\n  b: x\n  10: ten\n  2: two\n  true: t\n  1.5: f\n  "3": s\n  null: n\n  2001-12-14: d\n1: top\n';
+    const expected = '"1": top\ndata:\n  true: t\n  1.5: f\n  2: two\n  10: ten\n  null: "n"\n  "3": s\n  b: x\n  2001-12-14T00:00:00Z: d\n';
+    const documents = parseManifests(text, 'keys.yaml');
+    expect(serializeManifests(documents)).toBe(expected);
+    expect(serializeManifests(documents.map((document) => cloneManifest(document)))).toBe(expected);
+  });
+
   it('writes empty collections in flow style and keeps one trailing newline', () => {
     expect(serializeManifests([{ a: [], b: {}, c: [[], {}] }])).toBe('a: []\nb: {}\nc:\n  - []\n  - {}\n');
     expect(serializeManifests([])).toBe('\n');

@@ -52,22 +52,38 @@ function isIntegralFloat(container: object, key: string, value: ManifestValue | 
 }
 
 /**
+ * Keys that yaml.v3 keeps typed (an int, a bool, null…) in nested maps, where Go writes them unquoted and sorts
+ * them before string keys. A JS object holds the key's text; this records the typed value per container.
+ */
+const typedKeys = new WeakMap<object, Map<string, Resolved>>();
+
+function markTypedKey(container: object, key: string, resolved: Resolved): void {
+  let marks = typedKeys.get(container);
+  if (!marks) typedKeys.set(container, (marks = new Map()));
+  marks.set(key, resolved);
+}
+
+function copyMarks(from: object, to: object, key: string, value: ManifestValue | undefined): void {
+  if (isIntegralFloat(from, key, value)) markIntegralFloat(to, key, value as number);
+  const typed = typedKeys.get(from)?.get(key);
+  if (typed) markTypedKey(to, key, typed);
+}
+
+/**
  * A deep copy of a manifest value that keeps keys such as `__proto__` as data, shares immutable scalars and
  * keeps what the serialiser needs to write Go floats back as Go does. Use it rather than `structuredClone`.
  */
 export function cloneManifest<T extends ManifestValue>(value: T): T {
   if (Array.isArray(value)) {
     const copy = value.map((item) => cloneManifest(item));
-    value.forEach((item, index) => {
-      if (isIntegralFloat(value, String(index), item)) markIntegralFloat(copy, String(index), item as number);
-    });
+    value.forEach((item, index) => copyMarks(value, copy, String(index), item));
     return copy as T;
   }
   if (!isManifestObject(value)) return value;
   const copy: ManifestObject = {};
   for (const key of Object.keys(value)) {
     setKey(copy, key, cloneManifest(value[key]));
-    if (isIntegralFloat(value, key, value[key])) markIntegralFloat(copy, key, value[key] as number);
+    copyMarks(value, copy, key, value[key]);
   }
   return copy as T;
 }
@@ -96,7 +112,7 @@ export function parseManifests(text: string, sourceName: string): ManifestDocume
       throw yamlError(sourceName, position?.line, position?.col, error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
     }
     const decoder = new Decoder(document, sourceName, lineCounter);
-    const value = decoder.decode(document.contents);
+    const value = decoder.decodeDocument(document.contents);
     if (value === null) continue;
     if (!isManifestObject(value)) {
       const offset = document.contents?.range?.[0] ?? 0;
@@ -156,6 +172,11 @@ class Decoder {
     private readonly sourceName: string,
     private readonly lineCounter: LineCounter,
   ) {}
+
+  /** The root is decoded into Go's `map[string]interface{}`: its keys are always strings. */
+  decodeDocument(node: ParsedNode): ManifestValue {
+    return isMap(node) ? this.decodeMap(node, true) : this.decode(node);
+  }
 
   decode(node: ParsedNode): ManifestValue {
     if (node === null || node === undefined) return null;
@@ -221,7 +242,7 @@ class Decoder {
     return decoded;
   }
 
-  private decodeMap(node: YAMLMap): ManifestObject {
+  private decodeMap(node: YAMLMap, root = false): ManifestObject {
     this.checkUniqueKeys(node);
     const result: ManifestObject = {};
     const merges: ParsedNode[] = [];
@@ -233,6 +254,11 @@ class Decoder {
       }
       const key = this.decodeKey(keyNode);
       setKey(result, key, this.decodeChild(result, key, pair.value as ParsedNode));
+      const keyTarget = isAlias(keyNode) ? (keyNode.resolve(this.document) as ParsedNode) : keyNode;
+      if (!root && isScalar(keyTarget)) {
+        const resolved = this.resolveScalar(keyTarget);
+        if (resolved.tag !== 'str') markTypedKey(result, key, resolved);
+      }
     }
     // Merged keys never override keys written in the mapping itself; an earlier source beats a later one.
     for (const merge of merges.slice(-1)) {
@@ -245,7 +271,7 @@ class Decoder {
         for (const [key, entry] of Object.entries(value)) {
           if (Object.prototype.hasOwnProperty.call(result, key)) continue;
           setKey(result, key, entry);
-          if (isIntegralFloat(value, key, entry)) markIntegralFloat(result, key, entry as number);
+          copyMarks(value, result, key, entry);
         }
       }
     }
@@ -256,7 +282,7 @@ class Decoder {
     const key = this.decode(node);
     if (isManifestObject(key) || Array.isArray(key)) throw this.error(node, 'invalid map key: a mapping or sequence');
     if (typeof key === 'string') return key;
-    // yaml.v3 keeps such keys typed in a map[interface{}]interface{}; a JS object can only hold the text.
+    // A JS object can only hold the text; nested maps record the typed key beside it (markTypedKey).
     return isScalar(node) ? String(node.value ?? '') : String(key);
   }
 
@@ -486,7 +512,7 @@ class Emitter {
     } else if (isManifestObject(value)) {
       const keys = Object.keys(value).filter((key) => value[key] !== undefined);
       if (keys.length === 0) this.emitEmptyFlow('{', '}', context);
-      else this.emitBlockMapping(value, sortKeys(keys), context);
+      else this.emitBlockMapping(value, sortKeys(keys, typedKeys.get(value)), context);
     } else {
       const { text, style } = goFloat ? { text: formatGoFloat(value as number), style: 'plain' as const } : encodeScalar(value);
       this.emitScalar(text, style, context);
@@ -512,9 +538,10 @@ class Emitter {
 
   private emitBlockMapping(object: ManifestObject, keys: string[], context: NodeContext): void {
     const saved = this.increaseIndent(false, context.sequence);
+    const typed = typedKeys.get(object);
     for (const key of keys) {
       this.writeIndent();
-      const keyScalar = encodeScalar(key);
+      const keyScalar = encodeKey(key, typed?.get(key));
       const analysis = analyzeScalar(keyScalar.text);
       if (!analysis.multiline && Buffer.byteLength(keyScalar.text, 'utf8') <= maxSimpleKeyBytes) {
         this.emitScalar(keyScalar.text, keyScalar.style, { sequence: false, simpleKey: true });
@@ -819,6 +846,12 @@ function encodeScalar(value: ManifestScalar | undefined): { text: string; style:
   return { text: value, style: canUsePlain ? 'plain' : 'double' };
 }
 
+function encodeKey(key: string, typed: Resolved | undefined): { text: string; style: ScalarStyle } {
+  if (!typed) return encodeScalar(key);
+  if (typed.tag === 'float') return { text: formatGoFloat(typed.value as number), style: 'plain' };
+  return encodeScalar(typed.value);
+}
+
 const base60Float = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
 
 function isBase60Float(text: string): boolean {
@@ -860,16 +893,49 @@ function formatGoFloat(value: number): string {
   return `${sign}${digits.slice(0, pointPosition)}.${digits.slice(pointPosition)}`;
 }
 
-/** Map keys in yaml.v3's order (`keyList.Less` for string keys): natural order of digit runs, letters after other characters. */
-function sortKeys(keys: string[]): string[] {
-  const runes = new Map(keys.map((key) => [key, Array.from(key)]));
+/** reflect.Kind numbers, which yaml.v3's `keyList.Less` compares when key types differ. */
+const goKind = { bool: 1, int: 2, uint64: 11, float: 14, nil: 20, string: 24, time: 25 } as const;
+
+interface GoKey {
+  kind: number;
+  /** yaml.v3's `keyFloat`: numbers and booleans as float64. */
+  number?: number;
+  exact?: bigint | number | boolean;
+  runes?: string[];
+}
+
+function goKey(key: string, typed: Resolved | undefined): GoKey {
+  if (!typed || typed.tag === 'str') return { kind: goKind.string, runes: Array.from(key) };
+  const value = typed.value;
+  if (typed.tag === 'bool') return { kind: goKind.bool, number: value ? 1 : 0, exact: value as boolean };
+  if (typed.tag === 'float') return { kind: goKind.float, number: value as number, exact: value as number };
+  if (typed.tag === 'int') {
+    const exact = BigInt(value as number | bigint);
+    return { kind: exact > INT64_MAX ? goKind.uint64 : goKind.int, number: Number(exact), exact };
+  }
+  return { kind: typed.tag === 'null' ? goKind.nil : goKind.time };
+}
+
+/** Map keys in yaml.v3's order (`keyList.Less`): numbers and booleans first, then natural order of strings. */
+function sortKeys(keys: string[], typed: ReadonlyMap<string, Resolved> | undefined): string[] {
+  const goKeys = new Map(keys.map((key) => [key, goKey(key, typed?.get(key))]));
   return [...keys].sort((a, b) => {
-    const ar = runes.get(a) as string[];
-    const br = runes.get(b) as string[];
-    if (keyLess(ar, br)) return -1;
-    if (keyLess(br, ar)) return 1;
+    const ak = goKeys.get(a) as GoKey;
+    const bk = goKeys.get(b) as GoKey;
+    if (goKeyLess(ak, bk)) return -1;
+    if (goKeyLess(bk, ak)) return 1;
     return 0;
   });
+}
+
+function goKeyLess(a: GoKey, b: GoKey): boolean {
+  if (a.number !== undefined && b.number !== undefined) {
+    if (a.number !== b.number) return a.number < b.number;
+    if (a.kind !== b.kind) return a.kind < b.kind;
+    return (a.exact as number | bigint | boolean) < (b.exact as number | bigint | boolean);
+  }
+  if (a.runes === undefined || b.runes === undefined) return a.kind < b.kind;
+  return keyLess(a.runes, b.runes);
 }
 
 function keyLess(ar: string[], br: string[]): boolean {
