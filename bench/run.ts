@@ -11,16 +11,20 @@ import { ensurePluginBuilt, makeTempDir, packPlugin, removeTempDir } from '../e2
 import { resolveKustomizeCommand } from '../packages/nx-gitops/src/kustomize/build';
 import { median } from './lib/measure';
 import {
+  batchRequestFor,
   measureAffectedRerun,
-  measureBatchPublish,
   measureKustomizeFloor,
   measureNaivePublish,
-  measureRender,
+  measurePublishBatch,
+  measurePublishNx,
+  measureRenderBatch,
+  measureRenderNx,
   measureShowProjects,
   prepareGraphBench,
+  readGraph,
   type PipelineBench,
 } from './lib/measurements';
-import { BENCH_NX_VERSION, createSeededManifestRepository, createSyntheticWorkspace } from './lib/synthetic-workspace';
+import { BENCH_ENVIRONMENTS, BENCH_NX_VERSION, createSeededManifestRepository, createSyntheticWorkspace } from './lib/synthetic-workspace';
 
 /** What one benchmark run does. */
 export interface BenchOptions {
@@ -56,33 +60,47 @@ export interface BenchResults {
   services: number;
   graphServices: number;
   runs: number;
-  /** `nx run-many -t render --batch` over all services / the same kustomize builds alone. */
+  /** The render batch over all services, called directly / the same kustomize builds alone. */
   renderVsFloor: number;
-  /** Naive per-service publish / batch publish. */
+  /** `nx run-many -t render --batch` (Nx start-up and project graph included) / the same kustomize builds alone. */
+  renderNxVsFloor: number;
+  /** Naive per-service publish / the publish batch called directly. */
   publishSpeedup: number;
+  /** Naive per-service publish / `nx run-many -t publish-manifest --batch` (Nx start-up included). */
+  publishNxSpeedup: number;
   /** No-op `nx affected -t publish-manifest` / the cold one. */
   noopVsCold: number;
   /** `nx show projects` with the plugin / with project.json files and no plugin. */
   graphRatio: number;
-  /** The largest peak RSS of any single process during the render and batch publish runs. */
+  /** The largest peak RSS of any single process during the render and publish runs (direct and through Nx). */
   peakRssMb: number;
   /** The medians (milliseconds, MiB) behind the ratios. */
-  medians: {
-    renderMs: number;
-    kustomizeFloorMs: number;
-    batchPublishMs: number;
-    naivePublishMs: number;
-    coldAffectedMs: number;
-    noopAffectedMs: number;
-    graphWithPluginMs: number;
-    graphWithoutPluginMs: number;
-    renderPeakRssMb: number;
-    publishPeakRssMb: number;
-    coldAffectedPeakRssMb: number;
-  };
+  medians: Record<MedianName, number>;
   machine: { cpuModel: string; cores: number; node: string; os: string; nx: string; kustomize: string };
   date: string;
 }
+
+/** The raw figures behind the ratios, each the median of the runs. */
+export const MEDIAN_NAMES = [
+  'renderBatchMs',
+  'renderNxMs',
+  'kustomizeFloorMs',
+  'publishBatchMs',
+  'publishNxMs',
+  'naivePublishMs',
+  'coldAffectedMs',
+  'noopAffectedMs',
+  'graphWithPluginMs',
+  'graphWithoutPluginMs',
+  'renderBatchPeakRssMb',
+  'renderNxPeakRssMb',
+  'publishBatchPeakRssMb',
+  'publishNxPeakRssMb',
+  'coldAffectedPeakRssMb',
+] as const;
+
+/** One of {@link MEDIAN_NAMES}. */
+export type MedianName = (typeof MEDIAN_NAMES)[number];
 
 function positiveInteger(flag: string, value: string | undefined): number {
   const parsed = Number(value);
@@ -130,11 +148,19 @@ export function formatResultsTable(results: BenchResults): string {
   const m = results.medians;
   const rows: string[][] = [
     ['measurement', 'ours', 'baseline', 'ratio', 'target'],
-    [`render ${results.services} services`, formatMs(m.renderMs), `${formatMs(m.kustomizeFloorMs)} kustomize alone`, results.renderVsFloor.toFixed(2), verdict('renderVsFloor', results.renderVsFloor)],
-    [`publish ${results.services} branches`, formatMs(m.batchPublishMs), `${formatMs(m.naivePublishMs)} naive loop`, `${results.publishSpeedup.toFixed(1)}x`, verdict('publishSpeedup', results.publishSpeedup)],
-    ['no-op affected rerun', formatMs(m.noopAffectedMs), `${formatMs(m.coldAffectedMs)} cold`, results.noopVsCold.toFixed(2), verdict('noopVsCold', results.noopVsCold)],
-    [`graph ${results.graphServices} services`, formatMs(m.graphWithPluginMs), `${formatMs(m.graphWithoutPluginMs)} project.json`, results.graphRatio.toFixed(2), verdict('graphRatio', results.graphRatio)],
-    ['peak RSS (render, publish)', `${Math.round(results.peakRssMb)} MB`, `render ${Math.round(m.renderPeakRssMb)} / publish ${Math.round(m.publishPeakRssMb)}`, '', verdict('peakRssMb', results.peakRssMb)],
+    [`render ${results.services} services (batch)`, formatMs(m.renderBatchMs), `${formatMs(m.kustomizeFloorMs)} kustomize alone`, results.renderVsFloor.toFixed(2), verdict('renderVsFloor', results.renderVsFloor)],
+    [`  through nx run-many --batch`, formatMs(m.renderNxMs), '', results.renderNxVsFloor.toFixed(2), ''],
+    [`publish ${results.services} branches (batch)`, formatMs(m.publishBatchMs), `${formatMs(m.naivePublishMs)} naive loop`, `${results.publishSpeedup.toFixed(1)}x`, verdict('publishSpeedup', results.publishSpeedup)],
+    [`  through nx run-many --batch`, formatMs(m.publishNxMs), '', `${results.publishNxSpeedup.toFixed(1)}x`, ''],
+    ['no-op nx affected rerun', formatMs(m.noopAffectedMs), `${formatMs(m.coldAffectedMs)} cold`, results.noopVsCold.toFixed(2), verdict('noopVsCold', results.noopVsCold)],
+    [`nx show projects, ${results.graphServices} services`, formatMs(m.graphWithPluginMs), `${formatMs(m.graphWithoutPluginMs)} project.json`, results.graphRatio.toFixed(2), verdict('graphRatio', results.graphRatio)],
+    [
+      'peak RSS, render and publish',
+      `${Math.round(results.peakRssMb)} MB`,
+      `batch ${Math.round(m.renderBatchPeakRssMb)}/${Math.round(m.publishBatchPeakRssMb)}, nx ${Math.round(m.renderNxPeakRssMb)}/${Math.round(m.publishNxPeakRssMb)}`,
+      '',
+      verdict('peakRssMb', results.peakRssMb),
+    ],
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
@@ -169,72 +195,85 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       createSyntheticWorkspace({ root: join(sandbox, 'pipeline'), services: options.services, pluginTarball: tarball, manifestRepository }),
       createSyntheticWorkspace({ root: join(sandbox, 'graph'), services: options.graphServices, pluginTarball: tarball, manifestRepository }),
     ]);
+    const pipelineGraph = await readGraph(pipeline.workspace);
+    const configuration = BENCH_ENVIRONMENTS[0];
     const bench: PipelineBench = {
       ...pipeline,
       manifestRepository,
       seedRepository: join(sandbox, 'seed.git'),
       naiveRepository: join(sandbox, 'naive.git'),
+      renderRequest: batchRequestFor({ bench: pipeline, graph: pipelineGraph, executor: 'render', configuration }),
+      publishRequest: batchRequestFor({ bench: pipeline, graph: pipelineGraph, executor: 'publish-manifest', configuration }),
     };
     await createSeededManifestRepository(bench.seedRepository, bench.services);
     const graph = await prepareGraphBench(graphWorkspace);
 
-    const samples: Record<keyof BenchResults['medians'], number[]> = {
-      renderMs: [],
-      kustomizeFloorMs: [],
-      batchPublishMs: [],
-      naivePublishMs: [],
-      coldAffectedMs: [],
-      noopAffectedMs: [],
-      graphWithPluginMs: [],
-      graphWithoutPluginMs: [],
-      renderPeakRssMb: [],
-      publishPeakRssMb: [],
-      coldAffectedPeakRssMb: [],
+    const samples = Object.fromEntries(MEDIAN_NAMES.map((name) => [name, [] as number[]])) as Record<MedianName, number[]>;
+    const ratios = {
+      renderVsFloor: [] as number[],
+      renderNxVsFloor: [] as number[],
+      publishSpeedup: [] as number[],
+      publishNxSpeedup: [] as number[],
+      noopVsCold: [] as number[],
+      graphRatio: [] as number[],
     };
-    const ratios = { renderVsFloor: [] as number[], publishSpeedup: [] as number[], noopVsCold: [] as number[], graphRatio: [] as number[] };
     for (let run = 1; run <= options.runs; run++) {
-      log(`Run ${run} of ${options.runs}: render`);
-      const render = await measureRender(bench);
+      const step = (what: string) => log(`Run ${run} of ${options.runs}: ${what}`);
+      step('render (batch, nx run-many, kustomize alone)');
+      const renderBatch = await measureRenderBatch(bench);
+      const renderNx = await measureRenderNx(bench);
       const floor = await measureKustomizeFloor(bench);
-      log(`Run ${run} of ${options.runs}: publish (batch, then naive)`);
-      const publish = await measureBatchPublish(bench);
+      step('publish (batch, nx run-many, naive loop)');
+      const publishBatch = await measurePublishBatch(bench);
+      const publishNx = await measurePublishNx(bench);
       const naive = await measureNaivePublish(bench);
-      log(`Run ${run} of ${options.runs}: nx affected, cold then no-op`);
+      step('nx affected -t publish-manifest, cold then no-op');
       const affected = await measureAffectedRerun(bench);
-      log(`Run ${run} of ${options.runs}: nx show projects, with and without the plugin`);
+      step('nx show projects, with and without the plugin');
       graph.usePlugin();
       const withPlugin = await measureShowProjects(graph);
       graph.useProjectJson();
       const withoutPlugin = await measureShowProjects(graph);
       graph.usePlugin();
 
-      samples.renderMs.push(render.ms);
-      samples.kustomizeFloorMs.push(floor);
-      samples.batchPublishMs.push(publish.ms);
-      samples.naivePublishMs.push(naive);
-      samples.coldAffectedMs.push(affected.cold.ms);
-      samples.noopAffectedMs.push(affected.noop.ms);
-      samples.graphWithPluginMs.push(withPlugin);
-      samples.graphWithoutPluginMs.push(withoutPlugin);
-      samples.renderPeakRssMb.push(render.peakRssMb);
-      samples.publishPeakRssMb.push(publish.peakRssMb);
-      samples.coldAffectedPeakRssMb.push(affected.cold.peakRssMb);
-      ratios.renderVsFloor.push(render.ms / floor);
-      ratios.publishSpeedup.push(naive / publish.ms);
+      const figures: Record<MedianName, number> = {
+        renderBatchMs: renderBatch.ms,
+        renderNxMs: renderNx.ms,
+        kustomizeFloorMs: floor,
+        publishBatchMs: publishBatch.ms,
+        publishNxMs: publishNx.ms,
+        naivePublishMs: naive,
+        coldAffectedMs: affected.cold.ms,
+        noopAffectedMs: affected.noop.ms,
+        graphWithPluginMs: withPlugin,
+        graphWithoutPluginMs: withoutPlugin,
+        renderBatchPeakRssMb: renderBatch.peakRssMb,
+        renderNxPeakRssMb: renderNx.peakRssMb,
+        publishBatchPeakRssMb: publishBatch.peakRssMb,
+        publishNxPeakRssMb: publishNx.peakRssMb,
+        coldAffectedPeakRssMb: affected.cold.peakRssMb,
+      };
+      for (const name of MEDIAN_NAMES) samples[name].push(figures[name]);
+      ratios.renderVsFloor.push(renderBatch.ms / floor);
+      ratios.renderNxVsFloor.push(renderNx.ms / floor);
+      ratios.publishSpeedup.push(naive / publishBatch.ms);
+      ratios.publishNxSpeedup.push(naive / publishNx.ms);
       ratios.noopVsCold.push(affected.noop.ms / affected.cold.ms);
       ratios.graphRatio.push(withPlugin / withoutPlugin);
     }
 
-    const medians = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)])) as BenchResults['medians'];
+    const medians = Object.fromEntries(MEDIAN_NAMES.map((name) => [name, median(samples[name])])) as Record<MedianName, number>;
     const results: BenchResults = {
       services: options.services,
       graphServices: options.graphServices,
       runs: options.runs,
       renderVsFloor: median(ratios.renderVsFloor),
+      renderNxVsFloor: median(ratios.renderNxVsFloor),
       publishSpeedup: median(ratios.publishSpeedup),
+      publishNxSpeedup: median(ratios.publishNxSpeedup),
       noopVsCold: median(ratios.noopVsCold),
       graphRatio: median(ratios.graphRatio),
-      peakRssMb: Math.max(...samples.renderPeakRssMb, ...samples.publishPeakRssMb),
+      peakRssMb: Math.max(...samples.renderBatchPeakRssMb, ...samples.renderNxPeakRssMb, ...samples.publishBatchPeakRssMb, ...samples.publishNxPeakRssMb),
       medians,
       machine: machine(),
       date: new Date().toISOString(),

@@ -8,9 +8,11 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { branchTips, git, makeTempDir, removeTempDir, type FixtureWorkspace } from '../../e2e/nx-gitops-e2e/src/harness';
 import { buildKustomization, resolveKustomizeCommand } from '../../packages/nx-gitops/src/kustomize/build';
 import { runWithConcurrency } from '../../packages/nx-gitops/src/lib/exec';
+import type { BatchCallResult, BatchRequest } from './call-batch';
 import { measureCommand, timed, type CommandMeasurement } from './measure';
 import { BENCH_ENVIRONMENTS, overlayDir, resetRepository, serviceBranch, type SyntheticWorkspace } from './synthetic-workspace';
 
@@ -22,6 +24,10 @@ export interface PipelineBench extends SyntheticWorkspace {
   seedRepository: string;
   /** The repository the naive flow publishes to, reset the same way. */
   naiveRepository: string;
+  /** Every service's `render` of the default environment, with the options Nx would pass. */
+  renderRequest: BatchRequest;
+  /** Every service's `publish-manifest` of the default environment, with the options Nx would pass. */
+  publishRequest: BatchRequest;
 }
 
 function nxBinary(workspace: FixtureWorkspace): string {
@@ -44,10 +50,83 @@ async function assertBranchesMoved(options: { repository: string; seedRepository
 }
 
 /**
+ * Runs a batch implementation directly ({@link BatchRequest}) in its own plain Node process (the script is
+ * transpiled here, so no TypeScript loader weighs on the process's memory) and returns the time the batch
+ * took inside it, with the peak RSS of that process tree.
+ */
+async function measureDirectBatch(request: BatchRequest): Promise<CommandMeasurement> {
+  const scratch = makeTempDir('nx-gitops-bench-batch-');
+  try {
+    const script = join(scratch, 'call-batch.js');
+    const source = readFileSync(join(__dirname, 'call-batch.ts'), 'utf8');
+    writeFileSync(script, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const file = join(scratch, 'request.json');
+    writeFileSync(file, JSON.stringify(request));
+    const measurement = await measureCommand({ file: process.execPath, args: [script, file], cwd: request.workspaceRoot });
+    const result = JSON.parse(measurement.stdout.trim().split('\n').pop()!) as BatchCallResult;
+    if (result.failed.length > 0) throw new Error(`${request.executor} batch failed for ${result.failed.length} tasks (first: ${result.failed[0]})`);
+    return { ...measurement, ms: result.ms };
+  } finally {
+    removeTempDir(scratch);
+  }
+}
+
+/** Replaces Nx's `{projectRoot}`, `{projectName}` and `{workspaceRoot}` tokens in option values, as Nx does before calling an executor. */
+function interpolate(value: unknown, tokens: Record<string, string>): unknown {
+  if (typeof value === 'string') return value.replace(/\{(projectRoot|projectName|workspaceRoot)\}/g, (match, name: string) => tokens[name] ?? match);
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, tokens));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, tokens)]));
+  return value;
+}
+
+/**
+ * The batch request Nx would make for `target` with `configuration` over every service: options merged with
+ * the configuration's, tokens interpolated, as the project graph in `graph` defines them.
+ */
+export function batchRequestFor(options: {
+  bench: SyntheticWorkspace;
+  graph: ProjectGraphFile;
+  executor: BatchRequest['executor'];
+  configuration: string;
+}): BatchRequest {
+  const { bench, graph } = options;
+  const projects = Object.fromEntries(Object.values(graph.nodes).map((node) => [node.name, { root: node.data.root }]));
+  return {
+    workspaceRoot: bench.workspace.root,
+    executor: options.executor,
+    projects,
+    tasks: bench.services.map((project) => {
+      const target = graph.nodes[project]?.data.targets?.[options.executor];
+      if (!target) throw new Error(`project ${project} has no ${options.executor} target`);
+      const tokens = { projectRoot: projects[project].root, projectName: project, workspaceRoot: bench.workspace.root };
+      const merged = { ...(target.options ?? {}), ...(target.configurations?.[options.configuration] ?? {}) };
+      return { project, target: options.executor, configuration: options.configuration, options: interpolate(merged, tokens) as Record<string, unknown> };
+    }),
+  };
+}
+
+/** The render batch called directly over every service's default environment, from no rendered output. */
+export async function measureRenderBatch(bench: PipelineBench): Promise<CommandMeasurement> {
+  rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
+  const measurement = await measureDirectBatch(bench.renderRequest);
+  assertAllRendered(bench);
+  return measurement;
+}
+
+/** The publish batch called directly: every rendered service to its own branch, every branch behind. */
+export async function measurePublishBatch(bench: PipelineBench): Promise<CommandMeasurement> {
+  assertAllRendered(bench);
+  resetRepository(bench.seedRepository, bench.manifestRepository);
+  const measurement = await measureDirectBatch(bench.publishRequest);
+  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the publish batch' });
+  return measurement;
+}
+
+/**
  * `nx run-many -t render --batch` over every service's default environment, without the Nx cache, from a
  * workspace with no rendered output.
  */
-export async function measureRender(bench: SyntheticWorkspace): Promise<CommandMeasurement> {
+export async function measureRenderNx(bench: SyntheticWorkspace): Promise<CommandMeasurement> {
   rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
   const measurement = await measureCommand({
     file: nxBinary(bench.workspace),
@@ -74,7 +153,7 @@ export async function measureKustomizeFloor(bench: SyntheticWorkspace): Promise<
 }
 
 /** Batch publish of every rendered service to its own branch: `nx run-many -t publish-manifest --batch` alone. */
-export async function measureBatchPublish(bench: PipelineBench): Promise<CommandMeasurement> {
+export async function measurePublishNx(bench: PipelineBench): Promise<CommandMeasurement> {
   assertAllRendered(bench);
   resetRepository(bench.seedRepository, bench.manifestRepository);
   const measurement = await measureCommand({
@@ -148,20 +227,24 @@ export interface GraphBench {
   useProjectJson(): void;
 }
 
-interface GraphFile {
-  graph: {
-    nodes: Record<string, { name: string; data: { root: string; targets?: Record<string, unknown> } }>;
-    dependencies: Record<string, Array<{ target: string }>>;
-  };
+interface GraphTarget {
+  options?: Record<string, unknown>;
+  configurations?: Record<string, Record<string, unknown>>;
+}
+
+/** The part of `nx graph --file` output the benchmark reads. */
+export interface ProjectGraphFile {
+  nodes: Record<string, { name: string; data: { root: string; targets?: Record<string, GraphTarget> } }>;
+  dependencies: Record<string, Array<{ target: string }>>;
 }
 
 /** The project graph as `nx graph --file` writes it. */
-async function readGraph(workspace: FixtureWorkspace): Promise<GraphFile['graph']> {
+export async function readGraph(workspace: FixtureWorkspace): Promise<ProjectGraphFile> {
   const scratch = makeTempDir('nx-gitops-bench-graph-');
   try {
     const file = join(scratch, 'graph.json');
     await workspace.nx(['graph', `--file=${file}`]);
-    return (JSON.parse(readFileSync(file, 'utf8')) as GraphFile).graph;
+    return (JSON.parse(readFileSync(file, 'utf8')) as { graph: ProjectGraphFile }).graph;
   } finally {
     removeTempDir(scratch);
   }
