@@ -66,10 +66,10 @@ describe('decideStatus', () => {
 });
 
 describe('retryDelayMs', () => {
-  it('grows exponentially with the upper half jittered, up to the cap', () => {
-    expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 0 }))).toEqual([50, 100, 200]);
-    expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 1 }))).toEqual([100, 200, 400]);
+  it('draws up to an exponential ceiling, capped', () => {
+    expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 1 }))).toEqual([500, 1000, 2000]);
+    expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 0.5 }))).toEqual([250, 500, 1000]);
     expect(retryDelayMs({ attempt: 30, random: () => 1, maxMs: 2000 })).toBe(2000);
-    expect(retryDelayMs({ attempt: 30, random: () => 0, maxMs: 2000 })).toBe(1000);
+    expect(retryDelayMs({ attempt: 30, random: () => 0 })).toBe(0);
   });
 });

@@ -144,12 +144,13 @@ export function decideStatus(options: { branchExists: boolean; currentTree: stri
 }
 
 /**
- * Milliseconds to wait before attempt `attempt + 1`: exponential from `baseMs`, capped at `maxMs`, with
- * the upper half jittered so that publishers that collided do not collide again in lock step.
+ * Milliseconds to wait before attempt `attempt + 1`: "full jitter" — a random time up to an exponential
+ * ceiling (from `baseMs`, capped at `maxMs`). Publishers that collided spread out over the whole window
+ * instead of colliding again in lock step, which keeps the attempts a crowd of publishers needs low.
  */
 export function retryDelayMs(options: { attempt: number; random?: () => number; baseMs?: number; maxMs?: number }): number {
-  const base = options.baseMs ?? 100;
+  const base = options.baseMs ?? 500;
   const ceiling = Math.min(options.maxMs ?? 5000, base * 2 ** Math.max(0, options.attempt - 1));
   const random = options.random ?? Math.random;
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return Math.round(random() * ceiling);
 }

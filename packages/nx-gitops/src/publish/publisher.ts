@@ -143,7 +143,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       for (const job of pending) if (!toPush.includes(job)) job.done = true;
       if (toPush.length === 0) break;
       pending = await pushJobs({ cache: repo, jobs: toPush, pushMode, attempt, maxAttempts, loggerFor });
-      if (pending.length > 0) await sleep(retryDelayMs({ attempt, maxMs: 2000 }));
+      if (pending.length > 0) await sleep(retryDelayMs({ attempt }));
     }
   } catch (error) {
     for (const job of jobs) if (!job.done) failJob(job, error);
