@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeError, GitopsError } from '../lib/errors';
 import { runWithConcurrency } from '../lib/exec';
 import { silentLogger, type GitopsLogger } from '../lib/log';
+import { withFileLock } from './file-lock';
 import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type GitIdentity } from './git-cache';
 import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
@@ -97,11 +102,23 @@ function groupByBranch(requests: readonly PublishRequest[]): BranchJob[] {
 }
 
 /**
+ * The lock file publishers on this machine share for `repository` (named by a hash, so no URL, and no
+ * credential in one, reaches the file system).
+ */
+export function machineLockPath(repository: string): string {
+  const dir = join(tmpdir(), 'nx-gitops-locks');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${createHash('sha256').update(repository).digest('hex').slice(0, 32)}.lock`);
+}
+
+/**
  * Publishes every request to one manifest repository with one cache: each attempt lists the target
  * branches once, fetches the tips it lacks in one shallow fetch, builds every commit (requests sharing
  * a branch are chained), and pushes all moved branches in one `git push --atomic` (per-ref when the
  * server refuses atomic pushes). Only the rejected branches are retried, rebuilt on their new tips, up to
- * `maxAttempts` with jittered backoff. A failing request does not stop the others: it is reported as
+ * `maxAttempts` with jittered backoff. Each attempt holds a per-repository lock shared by the publishers of
+ * this machine, so local publishers (parallel Nx processes, CI jobs on one runner) take turns instead of
+ * rejecting each other. A failing request does not stop the others: it is reported as
  * `failed` with the reason, and the caller decides what the run returns.
  */
 export async function publishToRepository(options: PublishToRepositoryOptions): Promise<PublishOutcome[]> {
@@ -119,30 +136,37 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     const blobs = new Map(sourceFiles.map((file, index) => [file, blobIds[index]]));
     const pushMode = { atomic: true };
     let pending = jobs;
+    const turnLock = machineLockPath(options.repository);
     for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
       for (const job of pending) job.attempts = attempt;
-      const bases = pending.map((job) => job.requests[0].baseBranch).filter((base): base is string => base !== null);
-      const tips = await repo.remoteTips([...pending.map((job) => job.branch), ...bases]);
-      const stale = pending.filter((job) => !job.built || job.built.remoteTip !== (tips.get(job.branch) ?? null));
-      const wanted = new Map<string, string>();
-      for (const job of stale) {
-        const base = job.requests[0].baseBranch;
-        const name = tips.has(job.branch) ? job.branch : base;
-        const tip = name ? tips.get(name) : undefined;
-        if (name && tip) wanted.set(name, tip);
-      }
-      for (const job of stale) loggerFor(job.requests[0]).verbose(`Building ${job.branch} on ${tips.get(job.branch) ?? 'a new branch'}.`);
-      const held = await repo.fetchTips(wanted);
-      await buildBranches({ cache: repo, jobs: stale, held, blobs, dryRun });
-      pending = pending.filter((job) => !job.done);
-      if (dryRun) {
-        for (const job of pending) job.done = true;
-        break;
-      }
-      const toPush = pending.filter((job) => job.built && job.built.head !== job.built.remoteTip);
-      for (const job of pending) if (!toPush.includes(job)) job.done = true;
-      if (toPush.length === 0) break;
-      pending = await pushJobs({ cache: repo, jobs: toPush, pushMode, attempt, maxAttempts, loggerFor });
+      // Publishers on this machine take turns per repository, so they never reject each other's pushes;
+      // publishers elsewhere are handled by rebuilding on the new tip and retrying.
+      const stop = await withFileLock({ path: turnLock }, async (): Promise<boolean> => {
+        const bases = pending.map((job) => job.requests[0].baseBranch).filter((base): base is string => base !== null);
+        const tips = await repo.remoteTips([...pending.map((job) => job.branch), ...bases]);
+        const stale = pending.filter((job) => !job.built || job.built.remoteTip !== (tips.get(job.branch) ?? null));
+        const wanted = new Map<string, string>();
+        for (const job of stale) {
+          const base = job.requests[0].baseBranch;
+          const name = tips.has(job.branch) ? job.branch : base;
+          const tip = name ? tips.get(name) : undefined;
+          if (name && tip) wanted.set(name, tip);
+        }
+        for (const job of stale) loggerFor(job.requests[0]).verbose(`Building ${job.branch} on ${tips.get(job.branch) ?? 'a new branch'}.`);
+        const held = await repo.fetchTips(wanted);
+        await buildBranches({ cache: repo, jobs: stale, held, blobs, dryRun });
+        pending = pending.filter((job) => !job.done);
+        if (dryRun) {
+          for (const job of pending) job.done = true;
+          return true;
+        }
+        const toPush = pending.filter((job) => job.built && job.built.head !== job.built.remoteTip);
+        for (const job of pending) if (!toPush.includes(job)) job.done = true;
+        if (toPush.length === 0) return true;
+        pending = await pushJobs({ cache: repo, jobs: toPush, pushMode, attempt, maxAttempts, loggerFor });
+        return false;
+      });
+      if (stop) break;
       if (pending.length > 0) await sleep(retryDelayMs({ attempt }));
     }
   } catch (error) {

@@ -39,7 +39,7 @@ async function git(...args: string[]) {
   return (await runCommand('git', args, { cwd: root, env: gitEnv })).stdout;
 }
 
-const context = { root, cwd: root, isVerbose: false, projectName: 'foo' } as unknown as ExecutorContext;
+const context = { isVerbose: false, projectName: 'foo' } as unknown as ExecutorContext;
 
 async function seed(): Promise<string> {
   write(
