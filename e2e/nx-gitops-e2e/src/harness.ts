@@ -252,9 +252,19 @@ export async function branchTips(repository: string): Promise<Record<string, str
   return tips;
 }
 
-/** The content of `path` on `branch` of `repository` (`git show branch:path`). */
+/** The content of `path` on `branch` of `repository` (`git show branch:path`), without its final newline. */
 export async function showFile(repository: string, branch: string, path: string): Promise<string> {
   return (await runInFixture('git', ['show', `${branch}:${path}`], { cwd: repository })).stdout;
+}
+
+/** The blob id of `path` on `branch`: equal to {@link hashFile} of a local file exactly when the bytes are. */
+export async function blobId(repository: string, branch: string, path: string): Promise<string> {
+  return git(repository, ['rev-parse', `${branch}:${path}`]);
+}
+
+/** The blob id git gives a local file's bytes (`git hash-object`). */
+export async function hashFile(file: string): Promise<string> {
+  return git(dirname(file), ['hash-object', '--no-filters', file]);
 }
 
 /** Every `image:` value in a multi-document manifest, in order. */
