@@ -30,3 +30,12 @@ export function createLogger(options: { sink: LogSink; prefix?: string; isVerbos
 
 /** A logger that prints nothing, for tests and library callers that do not want output. */
 export const silentLogger: GitopsLogger = { info() {}, warn() {}, error() {}, verbose() {} };
+
+/** A sink that passes every line on to `sink` and keeps a copy in `lines` (a batch task's terminal output). */
+export function recordingSink(lines: string[], sink: LogSink): LogSink {
+  return {
+    info: (message) => (lines.push(message), sink.info(message)),
+    warn: (message) => (lines.push(message), sink.warn(message)),
+    error: (message) => (lines.push(message), sink.error(message)),
+  };
+}

@@ -1,6 +1,6 @@
 import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
 import { describeError } from '../../lib/errors';
-import type { LogSink } from '../../lib/log';
+import { recordingSink } from '../../lib/log';
 import { publishManifests } from '../../publish/publish-manifests';
 import type { PublishTarget } from '../../publish/request';
 import { targetLogger } from './executor';
@@ -12,15 +12,6 @@ export interface BatchTaskResult {
   terminalOutput: string;
   startTime?: number;
   endTime?: number;
-}
-
-/** Prints through the devkit logger and keeps a copy, which becomes the task's terminal output. */
-function recordingSink(lines: string[]): LogSink {
-  return {
-    info: (message) => (lines.push(message), logger.info(message)),
-    warn: (message) => (lines.push(message), logger.warn(message)),
-    error: (message) => (lines.push(message), logger.error(message)),
-  };
 }
 
 /**
@@ -51,7 +42,7 @@ export default async function publishManifestBatch(
     const run = await publishManifests({
       workspaceRoot: context.root,
       targets,
-      loggerFor: (target) => targetLogger(target, context.isVerbose, recordingSink(output.get(target.id)!)),
+      loggerFor: (target) => targetLogger(target, context.isVerbose, recordingSink(output.get(target.id)!, logger)),
     });
     for (const outcome of run.outcomes) {
       results[outcome.id] = {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
 import { runWithConcurrency } from '../../lib/exec';
-import type { LogSink } from '../../lib/log';
+import { recordingSink } from '../../lib/log';
 import { createGitInfoCache } from '../../skaffold/tags';
 import { renderAndReport } from './executor';
 import type { RenderExecutorOptions } from './schema';
@@ -32,11 +32,7 @@ export default async function renderBatch(
     ids.map((id) => async () => {
       const startTime = Date.now();
       const lines: string[] = [];
-      const sink: LogSink = {
-        info: (message) => (lines.push(message), logger.info(message)),
-        warn: (message) => (lines.push(message), logger.warn(message)),
-        error: (message) => (lines.push(message), logger.error(message)),
-      };
+      const sink = recordingSink(lines, logger);
       const task = taskGraph.tasks[id];
       const success = await renderAndReport({
         options: { ...overrides, ...inputs[id] },
