@@ -2,7 +2,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { listKustomizationFiles } from '../kustomize/dependencies';
 import { loadSkaffoldConfigs } from '../skaffold/config';
 import { applyProfilesToConfigs } from '../skaffold/profiles';
-import { describeTagInputs } from '../skaffold/tags';
+import { describeTagInputs } from '../skaffold/tags/describe-tag-inputs';
 import type { SkaffoldConfig, TagPolicy } from '../skaffold/types';
 import type { NormalizedPluginOptions } from './normalize-options';
 
