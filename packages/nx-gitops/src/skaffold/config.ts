@@ -40,7 +40,8 @@ export interface ConfigLoadResult {
   warnings: ConfigWarning[];
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// validateSchema: false skips compiling the JSON Schema meta-schema on every load (the schema is a tested constant).
+const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false });
 const parsedByContent = new Map<string, ConfigLoadResult>();
 const validateConfig = ajv.compile(skaffoldConfigSchema);
 
