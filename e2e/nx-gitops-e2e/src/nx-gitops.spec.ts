@@ -53,12 +53,20 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
 
   const publish = (...args: string[]) => workspace.nx(['affected', '-t', 'publish-manifest', '--head=HEAD', ...args]);
 
-  async function expectPinnedToHead(branch: string, service: string, environment: string): Promise<string> {
+  /**
+   * Checks that `<service>/<environment>` was last published from the workspace's HEAD: every image carries
+   * the `<environment>-<short sha>` tag and the commit names its source. Returns the manifest.
+   */
+  async function expectPublishedFromHead(service: string, environment: string): Promise<string> {
+    const branch = `${service}/${environment}`;
+    const [sha, fullSha] = [await workspace.head({ short: true }), await workspace.head()];
     const manifest = await showFile(manifests, branch, 'manifest.yaml');
-    const sha = await workspace.head({ short: true });
     const images = imagesIn(manifest);
     expect(images).toContain(`${service}:${environment}-${sha}`);
     for (const image of images) expect(image).toMatch(new RegExp(`:${environment}-${sha}$`));
+    const message = await workspace.git(['-C', manifests, 'log', '-1', '--format=%B', branch]);
+    expect(message.split('\n')[0]).toBe(`${branch}: render ${sha}`);
+    expect(message.split('\n')).toContain(`Source-Commit: ${fullSha}`);
     return manifest;
   }
 
@@ -80,7 +88,8 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
     expect(packageJson.devDependencies['nx-gitops']).toMatch(/^file:.*\.tgz$/);
     const nxJson = JSON.parse(workspace.readFile('nx.json'));
     const entries = (nxJson.plugins ?? []).filter((p: any) => p === 'nx-gitops' || p.plugin === 'nx-gitops');
-    expect(entries).toEqual([{ plugin: 'nx-gitops', options: { manifestRepository: `file://${manifests}` } }]);
+    expect(entries).toHaveLength(1);
+    expect(entries[0].options.manifestRepository).toBe(`file://${manifests}`);
   });
 
   it('scaffolds three services, one using a kustomize component of the platform project', async () => {
@@ -98,6 +107,7 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
         expect(Object.keys(project.targets[target].configurations).sort()).toEqual(['develop', 'production']);
         expect(project.targets[target].defaultConfiguration).toBe('develop');
       }
+      expect(JSON.stringify(project.targets['publish-manifest'].dependsOn)).toContain('render');
     }
     const graphFile = join(sandbox!, 'graph.json');
     await workspace.nx(['graph', `--file=${graphFile}`]);
@@ -112,7 +122,7 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
 
     expect(Object.keys(await branchTips(manifests)).sort()).toEqual(SERVICES.map((s) => `${s}/develop`).sort());
     for (const service of SERVICES) {
-      const manifest = await expectPinnedToHead(`${service}/develop`, service, 'develop');
+      const manifest = await expectPublishedFromHead(service, 'develop');
       const rendered = join(workspace.root, `dist/manifests/${service}/develop/manifest.yaml`);
       expect(await blobId(manifests, `${service}/develop`, 'manifest.yaml')).toBe(await hashFile(rendered));
       if (service === COMPONENT_USER) expect(manifest).toContain('team: platform');
@@ -131,7 +141,7 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
     expect(after).toEqual({ ...before, 'api/develop': expect.any(String) });
     expect(after['api/develop']).not.toBe(before['api/develop']);
     expect(await workspace.git(['-C', manifests, 'rev-parse', 'api/develop~1'])).toBe(before['api/develop']);
-    await expectPinnedToHead('api/develop', 'api', 'develop');
+    await expectPublishedFromHead('api', 'develop');
   });
 
   it('republishes exactly the dependents of a changed shared component', async () => {
@@ -144,7 +154,7 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
     const after = await branchTips(manifests);
     expect(after).toEqual({ ...before, [`${COMPONENT_USER}/develop`]: expect.any(String) });
     expect(after[`${COMPONENT_USER}/develop`]).not.toBe(before[`${COMPONENT_USER}/develop`]);
-    const manifest = await expectPinnedToHead(`${COMPONENT_USER}/develop`, COMPONENT_USER, 'develop');
+    const manifest = await expectPublishedFromHead(COMPONENT_USER, 'develop');
     expect(manifest).toContain('team: payments');
   });
 
@@ -156,7 +166,7 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
     const after = await branchTips(manifests);
     const production = Object.fromEntries(SERVICES.map((s) => [`${s}/production`, expect.any(String)]));
     expect(after).toEqual({ ...before, ...production });
-    for (const service of SERVICES) await expectPinnedToHead(`${service}/production`, service, 'production');
+    for (const service of SERVICES) await expectPublishedFromHead(service, 'production');
   });
 
   it('creates no commit anywhere when the same runs are repeated with nothing changed', async () => {
