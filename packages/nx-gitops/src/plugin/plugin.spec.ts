@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateDependenciesContext, CreateNodesContext } from '@nx/devkit';
 import { createDependencies, createNodes, createNodesV2 } from '../index';
+import { seedSkaffoldYaml } from '../testing/seed-service';
 
 let workspaceRoot: string;
 beforeEach(() => {
@@ -21,33 +22,7 @@ function overlay(service: string, environment: string, extra = '') {
 
 /** The seed's `foo` service: skaffold/v2beta10, develop by default, a production profile. */
 function seedService() {
-  write(
-    'services/foo/skaffold.yaml',
-    `---
-apiVersion: skaffold/v2beta10
-kind: Config
-build:
-  tagPolicy:
-    gitCommit:
-      prefix: develop-
-  artifacts:
-  - image: foo
-deploy:
-  kustomize:
-    paths:
-    - kubernetes/overlays/develop
-profiles:
-- name: production
-  build:
-    tagPolicy:
-      gitCommit:
-        prefix: production-
-  deploy:
-    kustomize:
-      paths:
-      - kubernetes/overlays/production
-`,
-  );
+  write('services/foo/skaffold.yaml', seedSkaffoldYaml());
   write('services/foo/kubernetes/base/kustomization.yaml', 'resources:\n- deployment.yaml\n');
   write('services/foo/kubernetes/base/deployment.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: foo\n');
   overlay('foo', 'develop');

@@ -2,32 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
+import { seedSkaffoldYaml } from '../testing/seed-service';
 import { loadSkaffoldConfigs, parseSkaffoldConfigs, SUPPORTED_API_VERSIONS } from './config';
 
-const seed = `---
-apiVersion: skaffold/v2beta10
-kind: Config
-build:
-  tagPolicy:
-    gitCommit:
-      prefix: develop-
-  artifacts:
-  - image: foo
-deploy:
-  kustomize:
-    paths:
-    - kubernetes/overlays/develop
-profiles:
-- name: production
-  build:
-    tagPolicy:
-      gitCommit:
-        prefix: production-
-  deploy:
-    kustomize:
-      paths:
-      - kubernetes/overlays/production
-`;
+const seed = seedSkaffoldYaml();
 
 function parseError(text: string): GitopsError {
   try {

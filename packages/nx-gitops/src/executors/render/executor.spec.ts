@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runCommand } from '../../lib/exec';
+import { seedServiceFiles } from '../../testing/seed-service';
 import renderBatch from './batch';
 import renderExecutor from './executor';
 import type { RenderExecutorOptions } from './schema';
@@ -51,60 +52,9 @@ async function commitAll() {
   return git('rev-parse', '--short', 'HEAD');
 }
 
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: foo
-spec:
-  selector:
-    matchLabels:
-      app: foo
-  template:
-    metadata:
-      labels:
-        app: foo
-    spec:
-      containers:
-      - name: foo
-        image: foo
-      - name: sidecar
-        image: busybox:1.36
-`;
-
 /** The seed's foo service, with its v2beta10 skaffold.yaml as the write-up shows it. */
 function seedService(name = 'foo') {
-  write(
-    `services/${name}/skaffold.yaml`,
-    `---
-apiVersion: skaffold/v2beta10
-kind: Config
-build:
-  tagPolicy:
-    gitCommit:
-      prefix: develop-
-  artifacts:
-  - image: ${name}
-deploy:
-  kustomize:
-    paths:
-    - kubernetes/overlays/develop
-profiles:
-- name: production
-  build:
-    tagPolicy:
-      gitCommit:
-        prefix: production-
-  deploy:
-    kustomize:
-      paths:
-      - kubernetes/overlays/production
-`,
-  );
-  write(`services/${name}/Dockerfile`, 'FROM busybox:1.36\n');
-  write(`services/${name}/kubernetes/base/kustomization.yaml`, 'resources:\n- deployment.yaml\n');
-  write(`services/${name}/kubernetes/base/deployment.yaml`, deployment.replace(/foo/g, name));
-  write(`services/${name}/kubernetes/overlays/develop/kustomization.yaml`, 'resources:\n- ../../base\n');
-  write(`services/${name}/kubernetes/overlays/production/kustomization.yaml`, `resources:\n- ../../base\nreplicas:\n- name: ${name}\n  count: 3\n`);
+  for (const [file, text] of Object.entries(seedServiceFiles(name))) write(`services/${name}/${file}`, text);
 }
 
 function context(project = 'foo', configurationName?: string): ExecutorContext {
