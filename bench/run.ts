@@ -72,6 +72,8 @@ export interface BenchResults {
   noopVsCold: number;
   /** `nx show projects` with the plugin / with project.json files and no plugin. */
   graphRatio: number;
+  /** `nx show projects` with project.json files and a plugin that infers nothing / with no plugin: Nx's cost of any plugin. */
+  graphEmptyPluginRatio: number;
   /** The largest peak RSS of any single process during the render and publish runs (direct and through Nx). */
   peakRssMb: number;
   /** The medians (milliseconds, MiB) behind the ratios. */
@@ -92,6 +94,7 @@ export const MEDIAN_NAMES = [
   'noopAffectedMs',
   'graphWithPluginMs',
   'graphWithoutPluginMs',
+  'graphEmptyPluginMs',
   'renderBatchPeakRssMb',
   'renderNxPeakRssMb',
   'publishBatchPeakRssMb',
@@ -154,6 +157,7 @@ export function formatResultsTable(results: BenchResults): string {
     [`  through nx run-many --batch`, formatMs(m.publishNxMs), '', `${results.publishNxSpeedup.toFixed(1)}x`, ''],
     ['no-op nx affected rerun', formatMs(m.noopAffectedMs), `${formatMs(m.coldAffectedMs)} cold`, results.noopVsCold.toFixed(2), verdict('noopVsCold', results.noopVsCold)],
     [`nx show projects, ${results.graphServices} services`, formatMs(m.graphWithPluginMs), `${formatMs(m.graphWithoutPluginMs)} project.json`, results.graphRatio.toFixed(2), verdict('graphRatio', results.graphRatio)],
+    [`  an empty plugin instead`, formatMs(m.graphEmptyPluginMs), '', results.graphEmptyPluginRatio.toFixed(2), ''],
     [
       'peak RSS, render and publish',
       `${Math.round(results.peakRssMb)} MB`,
@@ -216,6 +220,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       publishNxSpeedup: [] as number[],
       noopVsCold: [] as number[],
       graphRatio: [] as number[],
+      graphEmptyPluginRatio: [] as number[],
     };
     for (let run = 1; run <= options.runs; run++) {
       const step = (what: string) => log(`Run ${run} of ${options.runs}: ${what}`);
@@ -229,11 +234,13 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       const naive = await measureNaivePublish(bench);
       step('nx affected -t publish-manifest, cold then no-op');
       const affected = await measureAffectedRerun(bench);
-      step('nx show projects, with and without the plugin');
+      step('nx show projects: with the plugin, with project.json files, with project.json files and an empty plugin');
       graph.usePlugin();
       const withPlugin = await measureShowProjects(graph);
       graph.useProjectJson();
       const withoutPlugin = await measureShowProjects(graph);
+      graph.useEmptyPlugin();
+      const emptyPlugin = await measureShowProjects(graph);
       graph.usePlugin();
 
       const figures: Record<MedianName, number> = {
@@ -247,6 +254,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
         noopAffectedMs: affected.noop.ms,
         graphWithPluginMs: withPlugin,
         graphWithoutPluginMs: withoutPlugin,
+        graphEmptyPluginMs: emptyPlugin,
         renderBatchPeakRssMb: renderBatch.peakRssMb,
         renderNxPeakRssMb: renderNx.peakRssMb,
         publishBatchPeakRssMb: publishBatch.peakRssMb,
@@ -260,6 +268,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       ratios.publishNxSpeedup.push(naive / publishNx.ms);
       ratios.noopVsCold.push(affected.noop.ms / affected.cold.ms);
       ratios.graphRatio.push(withPlugin / withoutPlugin);
+      ratios.graphEmptyPluginRatio.push(emptyPlugin / withoutPlugin);
     }
 
     const medians = Object.fromEntries(MEDIAN_NAMES.map((name) => [name, median(samples[name])])) as Record<MedianName, number>;
@@ -273,6 +282,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       publishNxSpeedup: median(ratios.publishNxSpeedup),
       noopVsCold: median(ratios.noopVsCold),
       graphRatio: median(ratios.graphRatio),
+      graphEmptyPluginRatio: median(ratios.graphEmptyPluginRatio),
       peakRssMb: Math.max(...samples.renderBatchPeakRssMb, ...samples.renderNxPeakRssMb, ...samples.publishBatchPeakRssMb, ...samples.publishNxPeakRssMb),
       medians,
       machine: machine(),

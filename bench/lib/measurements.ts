@@ -5,7 +5,7 @@
  * Every measurement checks that the work was really done (files written, branches moved), so a broken
  * pipeline cannot show up as a fast one.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -225,6 +225,24 @@ export interface GraphBench {
   projectCount: number;
   usePlugin(): void;
   useProjectJson(): void;
+  /**
+   * project.json files plus a plugin that infers nothing from the same files: what any plugin costs in Nx
+   * (its worker process and loading), which no work inside a plugin can remove.
+   */
+  useEmptyPlugin(): void;
+}
+
+/** The package name of the plugin that infers nothing. */
+export const EMPTY_PLUGIN = 'nx-gitops-bench-empty-plugin';
+
+function writeEmptyPlugin(workspaceRoot: string): void {
+  const dir = join(workspaceRoot, 'node_modules', EMPTY_PLUGIN);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: EMPTY_PLUGIN, version: '0.0.0', main: 'index.js' }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'index.js'),
+    "const createNodes = ['**/skaffold.yaml', async () => []];\nmodule.exports = { createNodes, createNodesV2: createNodes };\n",
+  );
 }
 
 interface GraphTarget {
@@ -260,7 +278,10 @@ export async function prepareGraphBench(bench: SyntheticWorkspace): Promise<Grap
   const nxJsonPath = join(workspace.root, 'nx.json');
   const withPlugin = readFileSync(nxJsonPath, 'utf8');
   const nxJson = JSON.parse(withPlugin) as { plugins?: Array<string | { plugin: string }> };
-  const withoutPlugin = `${JSON.stringify({ ...nxJson, plugins: (nxJson.plugins ?? []).filter((entry) => (typeof entry === 'string' ? entry : entry.plugin) !== 'nx-gitops') }, null, 2)}\n`;
+  const otherPlugins = (nxJson.plugins ?? []).filter((entry) => (typeof entry === 'string' ? entry : entry.plugin) !== 'nx-gitops');
+  const withoutPlugin = `${JSON.stringify({ ...nxJson, plugins: otherPlugins }, null, 2)}\n`;
+  const withEmptyPlugin = `${JSON.stringify({ ...nxJson, plugins: [...otherPlugins, EMPTY_PLUGIN] }, null, 2)}\n`;
+  writeEmptyPlugin(workspace.root);
 
   const graph = await readGraph(workspace);
   const projectJsons = Object.values(graph.nodes)
@@ -292,6 +313,10 @@ export async function prepareGraphBench(bench: SyntheticWorkspace): Promise<Grap
     },
     useProjectJson() {
       writeFileSync(nxJsonPath, withoutPlugin);
+      for (const { path, content } of projectJsons) writeFileSync(path, content);
+    },
+    useEmptyPlugin() {
+      writeFileSync(nxJsonPath, withEmptyPlugin);
       for (const { path, content } of projectJsons) writeFileSync(path, content);
     },
   };
