@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describeError } from '../packages/nx-gitops/src/lib/errors';
+import { GitopsError, describeError } from '../packages/nx-gitops/src/lib/errors';
 import {
   branchTips,
   createBareRepository,
@@ -50,7 +50,9 @@ function demoDirectory(argument: string | undefined): string {
   if (!argument) return makeTempDir('nx-gitops-demo-');
   const directory = resolve(argument);
   if (existsSync(directory) && readdirSync(directory).length > 0) {
-    throw new Error(`The demo directory ${directory} is not empty: give a new or empty directory.`);
+    throw new GitopsError(`The demo directory ${directory} is not empty.`, {
+      hint: 'Give a new or empty directory: npm run demo -- <directory>, or none for a new one in the temp dir.',
+    });
   }
   mkdirSync(directory, { recursive: true });
   return directory;
