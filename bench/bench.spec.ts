@@ -62,6 +62,11 @@ describe('npm run bench -- --smoke', () => {
     }
   });
 
+  it('counts one kustomize process per rendered overlay', () => {
+    const { renderBatch } = results.processes;
+    expect((renderBatch.kubectl ?? 0) + (renderBatch.kustomize ?? 0)).toBe(results.services);
+  });
+
   it('names the machine', () => {
     expect(results.machine.cpuModel).not.toBe('');
     expect(results.machine.cores).toBeGreaterThan(0);

@@ -12,6 +12,8 @@ import { resolveKustomizeCommand } from '../packages/nx-gitops/src/kustomize/bui
 import { median } from './lib/measure';
 import {
   batchRequestFor,
+  countBatchProcesses,
+  countPublishProcesses,
   measureAffectedRerun,
   measureKustomizeFloor,
   measureNaivePublish,
@@ -78,6 +80,8 @@ export interface BenchResults {
   peakRssMb: number;
   /** The medians (milliseconds, MiB) behind the ratios. */
   medians: Record<MedianName, number>;
+  /** Processes each batch started, by program, in one extra untimed run (from the same state as the timed runs). */
+  processes: { renderBatch: Record<string, number>; publishBatch: Record<string, number> };
   machine: { cpuModel: string; cores: number; node: string; os: string; nx: string; kustomize: string };
   date: string;
 }
@@ -166,6 +170,12 @@ export function formatResultsTable(results: BenchResults): string {
       verdict('peakRssMb', results.peakRssMb),
     ],
   ];
+  const spawned = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .filter(([, count]) => count > 0)
+      .map(([program, count]) => `${count} ${program}`)
+      .join(', ') || 'none';
+  rows.push(['processes started (batch)', `render: ${spawned(results.processes.renderBatch)}`, `publish: ${spawned(results.processes.publishBatch)}`, '', '']);
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
   return [line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n');
@@ -211,6 +221,9 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
     };
     await createSeededManifestRepository(bench.seedRepository, bench.services);
     const graph = await prepareGraphBench(graphWorkspace);
+
+    log('Counting the processes each batch starts');
+    const processes = { renderBatch: await countBatchProcesses(bench.renderRequest), publishBatch: await countPublishProcesses(bench) };
 
     const samples = Object.fromEntries(MEDIAN_NAMES.map((name) => [name, [] as number[]])) as Record<MedianName, number[]>;
     const ratios = {
@@ -285,6 +298,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       graphEmptyPluginRatio: median(ratios.graphEmptyPluginRatio),
       peakRssMb: Math.max(...samples.renderBatchPeakRssMb, ...samples.renderNxPeakRssMb, ...samples.publishBatchPeakRssMb, ...samples.publishNxPeakRssMb),
       medians,
+      processes,
       machine: machine(),
       date: new Date().toISOString(),
     };

@@ -5,9 +5,9 @@
  * Every measurement checks that the work was really done (files written, branches moved), so a broken
  * pipeline cannot show up as a fast one.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import ts from 'typescript';
 import { branchTips, git, makeTempDir, removeTempDir, type FixtureWorkspace } from '../../e2e/nx-gitops-e2e/src/harness';
 import { buildKustomization, resolveKustomizeCommand } from '../../packages/nx-gitops/src/kustomize/build';
@@ -54,7 +54,7 @@ async function assertBranchesMoved(options: { repository: string; seedRepository
  * transpiled here, so no TypeScript loader weighs on the process's memory) and returns the time the batch
  * took inside it, with the peak RSS of that process tree.
  */
-async function measureDirectBatch(request: BatchRequest): Promise<CommandMeasurement> {
+async function measureDirectBatch(request: BatchRequest, env?: Record<string, string>): Promise<CommandMeasurement> {
   const scratch = makeTempDir('nx-gitops-bench-batch-');
   try {
     const script = join(scratch, 'call-batch.js');
@@ -62,7 +62,7 @@ async function measureDirectBatch(request: BatchRequest): Promise<CommandMeasure
     writeFileSync(script, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText);
     const file = join(scratch, 'request.json');
     writeFileSync(file, JSON.stringify(request));
-    const measurement = await measureCommand({ file: process.execPath, args: [script, file], cwd: request.workspaceRoot });
+    const measurement = await measureCommand({ file: process.execPath, args: [script, file], cwd: request.workspaceRoot, env });
     const result = JSON.parse(measurement.stdout.trim().split('\n').pop()!) as BatchCallResult;
     if (result.failed.length > 0) throw new Error(`${request.executor} batch failed for ${result.failed.length} tasks (first: ${result.failed[0]})`);
     return { ...measurement, ms: result.ms };
@@ -105,6 +105,50 @@ export function batchRequestFor(options: {
   };
 }
 
+/** The programs whose starts {@link countBatchProcesses} counts. */
+export const COUNTED_PROGRAMS = ['git', 'kubectl', 'kustomize'] as const;
+
+function findOnPath(name: string): string | undefined {
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find((file) => {
+      try {
+        accessSync(file, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Runs a batch once more with `git`, `kubectl` and `kustomize` behind counting shims first on PATH, and
+ * returns how many times each was started by the batch (processes that git starts itself are not counted).
+ * The shims cost a shell each, so this run is not timed.
+ */
+export async function countBatchProcesses(request: BatchRequest): Promise<Record<string, number>> {
+  const scratch = makeTempDir('nx-gitops-bench-count-');
+  try {
+    const shims = join(scratch, 'bin');
+    const log = join(scratch, 'spawned.log');
+    mkdirSync(shims);
+    writeFileSync(log, '');
+    for (const program of COUNTED_PROGRAMS) {
+      const real = findOnPath(program);
+      if (!real) continue;
+      writeFileSync(join(shims, program), `#!/bin/sh\necho ${program} >> "$BENCH_SPAWN_LOG"\nexec "${real}" "$@"\n`, { mode: 0o755 });
+    }
+    await measureDirectBatch(request, { PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`, BENCH_SPAWN_LOG: log });
+    const counts: Record<string, number> = Object.fromEntries(COUNTED_PROGRAMS.map((program) => [program, 0]));
+    for (const line of readFileSync(log, 'utf8').split('\n').filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
+    return counts;
+  } finally {
+    removeTempDir(scratch);
+  }
+}
+
 /** The render batch called directly over every service's default environment, from no rendered output. */
 export async function measureRenderBatch(bench: PipelineBench): Promise<CommandMeasurement> {
   rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
@@ -120,6 +164,12 @@ export async function measurePublishBatch(bench: PipelineBench): Promise<Command
   const measurement = await measureDirectBatch(bench.publishRequest);
   await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the publish batch' });
   return measurement;
+}
+
+/** {@link countBatchProcesses} of the publish batch, from every branch behind as in the timed runs. */
+export async function countPublishProcesses(bench: PipelineBench): Promise<Record<string, number>> {
+  resetRepository(bench.seedRepository, bench.manifestRepository);
+  return countBatchProcesses(bench.publishRequest);
 }
 
 /**
