@@ -1,6 +1,6 @@
 import { GitopsError } from '../lib/errors';
 import { parseManifests, serializeManifests } from '../manifests/yaml';
-import { resourceSelectorFromLists } from './replace-images';
+import { createResourceSelector, replaceImages, resourceSelectorFromLists } from './replace-images';
 import { applyLabels, applyNamespace } from './transforms';
 
 // Inputs and expected outputs carried over from skaffold's pkg/skaffold/kubernetes/manifest/labels_test.go
@@ -196,5 +196,150 @@ describe('applyNamespace', () => {
 
   it('fails with a GitopsError when an allowlisted manifest has non-mapping metadata', () => {
     expect(() => applyNamespace([{ apiVersion: 'v1', kind: 'Pod', metadata: 'x' }], 'ns')).toThrow(GitopsError);
+  });
+});
+
+describe('images, labels and namespace together, in skaffold render order', () => {
+  // Expected bytes produced by skaffold's own BaseTransform (ReplaceImages, SetLabels, SetNamespace with the
+  // default allow/deny lists) followed by its manifest writer, for the same input and options.
+  const input = String.raw`apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+  - port: 80
+    targetPort: 8080
+  selector:
+    app: web
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  labels:
+    app: web
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - image: web:latest
+        name: web
+      - image: nginx@sha256:81daf011d63b68cfa514ddab7741a1adddd59d3264118dfb0fd9266328bb8883
+        name: proxy
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: tools
+spec:
+  template:
+    metadata:
+      labels:
+        job: migrate
+    spec:
+      containers:
+      - image: ko://example.com/Cmd/Migrate
+        name: migrate
+      restartPolicy: Never
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  image: web
+  enabled: "true"
+`;
+  const expected = String.raw`apiVersion: v1
+kind: Service
+metadata:
+  labels:
+    team: shop
+  name: web
+  namespace: prod
+spec:
+  ports:
+    - port: 80
+      targetPort: 8080
+  selector:
+    app: web
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  labels:
+    app: web
+    team: shop
+  name: web
+  namespace: prod
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+        team: shop
+    spec:
+      containers:
+        - image: registry.example.com/web:1a2b3c4
+          name: web
+        - image: nginx@sha256:81daf011d63b68cfa514ddab7741a1adddd59d3264118dfb0fd9266328bb8883
+          name: proxy
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  labels:
+    team: shop
+  name: migrate
+  namespace: tools
+spec:
+  template:
+    metadata:
+      labels:
+        job: migrate
+    spec:
+      containers:
+        - image: registry.example.com/example_com_cmd_migrate:1a2b3c4
+          name: migrate
+      restartPolicy: Never
+---
+apiVersion: v1
+data:
+  enabled: "true"
+  image: web
+kind: ConfigMap
+metadata:
+  name: settings
+`;
+
+  it('matches skaffold byte for byte and reports the kept namespace', () => {
+    const selector = createResourceSelector();
+    const replaced = replaceImages({
+      documents: parseManifests(input, 'kustomize build overlays/prod'),
+      builds: [
+        { imageName: 'web', tag: 'registry.example.com/web:1a2b3c4' },
+        { imageName: 'example.com/Cmd/Migrate', tag: 'registry.example.com/example_com_cmd_migrate:1a2b3c4' },
+      ],
+      selector,
+    });
+    const labelled = applyLabels(replaced.documents, { team: 'shop' }, { selector });
+    const { documents, warnings } = applyNamespace(labelled, 'prod', { selector });
+    expect(serializeManifests(documents)).toBe(expected);
+    expect(warnings.map(({ kind, name, existing }) => `${kind}/${name}/${existing}`)).toEqual(['Job/migrate/tools']);
+    expect(replaced.images.map((image) => image.reference)).toEqual([
+      'registry.example.com/example_com_cmd_migrate:1a2b3c4',
+      'registry.example.com/web:1a2b3c4',
+    ]);
   });
 });
