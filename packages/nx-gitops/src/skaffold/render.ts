@@ -220,7 +220,11 @@ export async function renderManifests(request: RenderRequest): Promise<RenderRes
   const { configs } = loadSkaffoldConfigs({ file: request.configFile });
   const environment = applyProfilesToConfigs({ configs, profiles: request.profiles, env: request.env });
   const [builds, documents] = await Promise.all([computeBuilds(request, environment), renderConfigManifests(request, environment)]);
-  const selector = createResourceSelector(...environment.map(({ config }) => config.resourceSelector));
+  // skaffold consolidates every config's allow rules, then every config's deny rules, as one source.
+  const selector = createResourceSelector({
+    allow: environment.flatMap(({ config }) => config.resourceSelector?.allow ?? []),
+    deny: environment.flatMap(({ config }) => config.resourceSelector?.deny ?? []),
+  });
   const warnings: string[] = [];
   if (request.digestSource === 'none' && builds.length === 0) {
     warnings.push('digestSource is "none": images are left as the manifests write them.');
