@@ -29,6 +29,8 @@ const shared: Config = {
     '^nx-gitops$': '<rootDir>/packages/nx-gitops/src/index.ts',
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // The built package in dist/ has the same package name as its source.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 const config: Config = {
