@@ -104,6 +104,7 @@ export const MEDIAN_NAMES = [
   'publishBatchPeakRssMb',
   'publishNxPeakRssMb',
   'coldAffectedPeakRssMb',
+  'graphWithPluginPeakRssMb',
 ] as const;
 
 /** One of {@link MEDIAN_NAMES}. */
@@ -169,6 +170,7 @@ export function formatResultsTable(results: BenchResults): string {
       '',
       verdict('peakRssMb', results.peakRssMb),
     ],
+    ['peak RSS, nx show projects', `${Math.round(m.graphWithPluginPeakRssMb)} MB`, `${results.graphServices} services, with the plugin`, '', ''],
   ];
   const spawned = (counts: Record<string, number>) =>
     Object.entries(counts)
@@ -265,9 +267,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
         naivePublishMs: naive,
         coldAffectedMs: affected.cold.ms,
         noopAffectedMs: affected.noop.ms,
-        graphWithPluginMs: withPlugin,
-        graphWithoutPluginMs: withoutPlugin,
-        graphEmptyPluginMs: emptyPlugin,
+        graphWithPluginMs: withPlugin.ms,
+        graphWithoutPluginMs: withoutPlugin.ms,
+        graphEmptyPluginMs: emptyPlugin.ms,
+        graphWithPluginPeakRssMb: withPlugin.peakRssMb,
         renderBatchPeakRssMb: renderBatch.peakRssMb,
         renderNxPeakRssMb: renderNx.peakRssMb,
         publishBatchPeakRssMb: publishBatch.peakRssMb,
@@ -280,8 +283,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       ratios.publishSpeedup.push(naive / publishBatch.ms);
       ratios.publishNxSpeedup.push(naive / publishNx.ms);
       ratios.noopVsCold.push(affected.noop.ms / affected.cold.ms);
-      ratios.graphRatio.push(withPlugin / withoutPlugin);
-      ratios.graphEmptyPluginRatio.push(emptyPlugin / withoutPlugin);
+      ratios.graphRatio.push(withPlugin.ms / withoutPlugin.ms);
+      ratios.graphEmptyPluginRatio.push(emptyPlugin.ms / withoutPlugin.ms);
     }
 
     const medians = Object.fromEntries(MEDIAN_NAMES.map((name) => [name, median(samples[name])])) as Record<MedianName, number>;

@@ -383,8 +383,7 @@ export async function prepareGraphBench(bench: SyntheticWorkspace): Promise<Grap
  * `nx show projects` with no Nx cache or workspace data (`.nx` removed). Its output is not checked: Nx exits
  * before a pipe has taken all of a long list, so {@link prepareGraphBench} checks both variants instead.
  */
-export async function measureShowProjects(graph: GraphBench): Promise<number> {
+export async function measureShowProjects(graph: GraphBench): Promise<CommandMeasurement> {
   rmSync(join(graph.workspace.root, '.nx'), { recursive: true, force: true });
-  const measurement = await measureCommand({ file: nxBinary(graph.workspace), args: ['show', 'projects'], cwd: graph.workspace.root });
-  return measurement.ms;
+  return measureCommand({ file: nxBinary(graph.workspace), args: ['show', 'projects'], cwd: graph.workspace.root });
 }
