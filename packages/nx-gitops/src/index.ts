@@ -1,7 +1,7 @@
 /**
  * nx-gitops: an Nx plugin for GitOps with rendered manifests. The Nx entry points (`createNodes`,
  * `createNodesV2`, `createDependencies`) infer a project with `render` and `publish-manifest` targets from
- * every skaffold.yaml; the rest of this module is the core, usable without Nx.
+ * every skaffold.yaml. The core, usable without Nx, is `nx-gitops/src/core`.
  */
 import { createNodes } from './plugin/create-nodes';
 
