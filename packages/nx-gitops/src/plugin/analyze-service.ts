@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { listKustomizationFiles } from '../kustomize/dependencies';
 import { loadSkaffoldConfigs } from '../skaffold/config';
@@ -53,13 +54,46 @@ export function inferEnvironments(configs: ReadonlyArray<{ config: SkaffoldConfi
   return [{ name: options.defaultEnvironment, profiles: [] }, ...[...profileNames].sort().map((name) => ({ name, profiles: [name] }))];
 }
 
+/** A file's modification time and size, to tell whether an earlier analysis still holds. */
+type FileStamp = readonly [file: string, mtimeMs: number, size: number];
+
+function stamp(file: string): FileStamp {
+  try {
+    const stats = statSync(file);
+    return [file, stats.mtimeMs, stats.size];
+  } catch {
+    return [file, -1, -1];
+  }
+}
+
+const latestAnalyses = new Map<string, { stamps: FileStamp[]; analysis: ServiceAnalysis }>();
+
 /**
  * Reads a service's skaffold.yaml (and what it requires), applies each environment's profiles, and
  * collects what the Nx graph needs: environments, files read outside the project, and what the image tags
  * depend on. Reads files only; starts no process and reads no environment variable (so env-activated
  * profiles are not part of the graph). Parsed files are cached by content in the loaders.
+ *
+ * Nx calls `createDependencies` right after `createNodes` in the same plugin process; with `reuse` the
+ * analysis `createNodes` just made is returned when none of the files it read has changed since.
  */
-export function analyzeService(options: { workspaceRoot: string; configFile: string; pluginOptions: NormalizedPluginOptions }): ServiceAnalysis {
+export function analyzeService(options: {
+  workspaceRoot: string;
+  configFile: string;
+  pluginOptions: NormalizedPluginOptions;
+  reuse?: boolean;
+}): ServiceAnalysis {
+  const key = JSON.stringify([options.workspaceRoot, options.configFile, options.pluginOptions]);
+  const latest = latestAnalyses.get(key);
+  if (options.reuse && latest && latest.stamps.every((entry) => stamp(entry[0]).every((value, index) => value === entry[index]))) {
+    return latest.analysis;
+  }
+  const { analysis, filesRead } = analyze(options);
+  latestAnalyses.set(key, { stamps: filesRead.map(stamp), analysis });
+  return analysis;
+}
+
+function analyze(options: { workspaceRoot: string; configFile: string; pluginOptions: NormalizedPluginOptions }): { analysis: ServiceAnalysis; filesRead: string[] } {
   const { workspaceRoot, pluginOptions } = options;
   const configPath = join(workspaceRoot, options.configFile);
   const projectRoot = toPosix(dirname(options.configFile));
@@ -83,7 +117,7 @@ export function analyzeService(options: { workspaceRoot: string; configFile: str
     }
   }
   const described = policies.map((policy) => describeTagInputs(policy));
-  return {
+  const analysis: ServiceAnalysis = {
     environments,
     externalFiles: [...filesRead]
       .map((file) => toPosix(relative(workspaceRoot, file)))
@@ -94,4 +128,5 @@ export function analyzeService(options: { workspaceRoot: string; configFile: str
     envVars: [...new Set(described.flatMap((inputs) => inputs.envVars))].sort(),
     nondeterministic: described.some((inputs) => inputs.nondeterministic),
   };
+  return { analysis, filesRead: [...filesRead] };
 }

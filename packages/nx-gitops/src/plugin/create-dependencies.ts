@@ -27,7 +27,7 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
   for (const { name, root } of roots.sort((a, b) => a.name.localeCompare(b.name))) {
     const configFile = root === '.' || root === '' ? 'skaffold.yaml' : `${root}/skaffold.yaml`;
     if (!existsSync(join(context.workspaceRoot, configFile))) continue;
-    const analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions });
+    const analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
     const targets = new Set<string>();
     for (const file of analysis.externalFiles) {
       const target = owningProject(file, roots);
