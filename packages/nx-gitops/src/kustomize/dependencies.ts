@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { GitopsError } from '../lib/errors';
 
 /** The file names kustomize accepts for a kustomization, in the order it looks for them. */
@@ -27,9 +27,13 @@ function readKustomization(file: string): Kustomization {
   let parsed = parsedByHash.get(hash);
   if (!parsed) {
     try {
-      parsed = (parse(text) ?? {}) as Kustomization;
+      // js-yaml: only values are needed here, and it is several times faster than the position-keeping parser.
+      parsed = (load(text, { schema: CORE_SCHEMA }) ?? {}) as Kustomization;
     } catch (error) {
-      throw new GitopsError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      throw new GitopsError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, {
+        cause: error,
+        hint: 'Fix the kustomization; kustomize would reject it too.',
+      });
     }
     if (typeof parsed !== 'object' || Array.isArray(parsed)) parsed = {};
     parsedByHash.set(hash, parsed);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { seedSkaffoldYaml } from '../testing/seed-service';
-import { loadSkaffoldConfigs, parseSkaffoldConfigs, SUPPORTED_API_VERSIONS } from './config';
+import { loadSkaffoldConfigs, parseSkaffoldConfigs, parseWithPositions, SUPPORTED_API_VERSIONS } from './config';
 
 const seed = seedSkaffoldYaml();
 
@@ -63,6 +63,14 @@ profiles:
       ['a', 0],
       ['b', 2],
     ]);
+  });
+
+  it.each([
+    ['the seed', seedSkaffoldYaml()],
+    ['several documents with empty ones', 'apiVersion: skaffold/v4beta13\nkind: Config\n---\n---\napiVersion: skaffold/v3\nkind: Config\nmetadata: {name: b}\n'],
+    ['anchors, quoting and core-schema scalars', 'apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts:\n  - &a {image: "on", context: ../app}\n  - *a\nprofiles:\n- name: p\n  patches:\n  - {op: add, path: /x, value: [yes, null, 1.5, ~, 2001-12-14, 0x10, 0o17, .inf, True]}\n'],
+  ])('gives the same configs on the fast path as with positions: %s', (_name, text) => {
+    expect(parseSkaffoldConfigs({ text, file: 'skaffold.yaml' })).toEqual(parseWithPositions({ text, file: 'skaffold.yaml' }));
   });
 
   it('knows v2beta10 through v4beta14', () => {

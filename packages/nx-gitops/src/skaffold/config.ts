@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { Document, LineCounter, isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
 import { GitopsError } from '../lib/errors';
 import { skaffoldConfigSchema } from './config-schema';
@@ -168,12 +169,42 @@ export function parseSkaffoldConfigs(options: { text: string; file: string }): C
   const key = createHash('sha1').update(options.file).update('\0').update(options.text).digest('hex');
   const cached = parsedByContent.get(key);
   if (cached) return structuredClone(cached);
-  const result = parseUncached(options);
+  const result = parseValidConfigs(options) ?? parseWithPositions(options);
   parsedByContent.set(key, result);
   return structuredClone(result);
 }
 
-function parseUncached(options: { text: string; file: string }): ConfigLoadResult {
+/**
+ * The fast path for the common case, a valid file: js-yaml parses several times faster than the
+ * position-keeping parser, which matters when the graph reads hundreds of skaffold.yaml files. Anything
+ * unusual (a syntax error, an invalid field, a warning to report) returns undefined, and the file is parsed
+ * again with positions so the message can name the line.
+ */
+function parseValidConfigs(options: { text: string; file: string }): ConfigLoadResult | undefined {
+  let documents: unknown[];
+  try {
+    documents = loadAll(options.text, undefined, { schema: CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+  const configs: LoadedConfig[] = [];
+  for (const [documentIndex, value] of documents.entries()) {
+    if (value === null || value === undefined) continue;
+    const raw = value as Record<string, unknown>;
+    if (typeof value !== 'object' || Array.isArray(value) || raw.kind !== 'Config') return undefined;
+    if (typeof raw.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(raw.apiVersion) || !validateConfig(raw)) return undefined;
+    const config = upgradeConfig(raw as unknown as SkaffoldConfig);
+    if (Object.keys(config.build?.tagPolicy ?? {}).length > 1) return undefined;
+    configs.push({ config, file: options.file, dir: dirname(options.file), documentIndex });
+  }
+  return configs.length > 0 ? { configs, warnings: [] } : undefined;
+}
+
+/**
+ * Parses with the position-keeping parser only (what {@link parseSkaffoldConfigs} falls back to for
+ * errors and warnings); exported so the two paths can be checked to agree.
+ */
+export function parseWithPositions(options: { text: string; file: string }): ConfigLoadResult {
   const { text, file } = options;
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
