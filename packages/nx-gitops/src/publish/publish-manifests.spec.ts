@@ -75,6 +75,14 @@ describe('publishManifests against real bare repositories', () => {
       'Source-Repository: https://git.example.com/acme/monorepo.git',
       'Build-Url: https://github.com/acme/monorepo/actions/runs/42',
     ]);
+    const [author, committer, date] = (
+      await git(sandbox.remote, ['--git-dir', sandbox.remote, 'log', '-1', '--format=%an <%ae>%n%cn <%ce>%n%ct', 'refs/heads/foo/production'])
+    ).split('\n');
+    expect(committer).toBe(author);
+    expect(author).toMatch(/^.+ <.+@.+>$/);
+    expect(Math.abs(Number(date) - Date.now() / 1000)).toBeLessThan(600);
+    // The commit objects are written directly; git's strictest check must accept them.
+    await git(sandbox.remote, ['--git-dir', sandbox.remote, 'fsck', '--strict', '--no-dangling']);
     const report = JSON.parse(readFileSync(result.reportPath, 'utf8'));
     expect(result.reportPath).toBe(join(sandbox.workspace, 'dist', 'manifests', 'publish-report.json'));
     expect(report.entries).toEqual([

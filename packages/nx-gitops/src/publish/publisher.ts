@@ -290,22 +290,31 @@ async function buildBranches(options: {
       }
     }
     const roots = await cache.writeTreePlans(planned.map(({ plan }) => plan));
-    await runWithConcurrency(
+    const decided = await runWithConcurrency(
       BUILD_CONCURRENCY,
       planned.map(({ state }, index) => async () => {
-        const request = state.job.requests[round];
         const newTree = roots[index];
         const status = decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
-        const previousCommit = state.branchExists ? state.head : null;
         const diff = dryRun ? await cache.diff(state.headTree ?? EMPTY_TREE, newTree) : undefined;
-        if (status !== 'unchanged' && !dryRun) {
-          state.head = await cache.commitTree({ tree: newTree, parent: state.head, message: request.message, author: request.author });
-        }
-        state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
-        state.headTree = newTree;
-        state.branchExists = true;
+        return { state, newTree, status, diff, previousCommit: state.branchExists ? state.head : null };
       }),
     );
+    // Every branch's commit of this round in one process.
+    const toCommit = dryRun ? [] : decided.filter(({ status }) => status !== 'unchanged');
+    const commits = await cache.commitTrees(
+      toCommit.map(({ state, newTree }) => ({
+        tree: newTree,
+        parent: state.head,
+        message: state.job.requests[round].message,
+        author: state.job.requests[round].author,
+      })),
+    );
+    toCommit.forEach(({ state }, index) => (state.head = commits[index]));
+    for (const { state, newTree, status, diff, previousCommit } of decided) {
+      state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
+      state.headTree = newTree;
+      state.branchExists = true;
+    }
   }
   for (const state of states) {
     if (!state.job.done) state.job.built = { remoteTip: state.remoteTip, head: state.head, requests: state.built };
