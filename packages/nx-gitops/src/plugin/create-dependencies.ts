@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DependencyType, type CreateDependencies, type RawProjectGraphDependency } from '@nx/devkit';
+import type { CreateDependencies, DependencyType, RawProjectGraphDependency } from '@nx/devkit';
 import { analyzeService } from './analyze-service';
 import { normalizePluginOptions } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
+
+/**
+ * `DependencyType.static`, written out: importing `@nx/devkit` at run time would add a third of a second
+ * to every project-graph computation.
+ */
+const STATIC_DEPENDENCY = 'static' as DependencyType.static;
 
 /** The project whose root holds `file` (the deepest root wins), or undefined. */
 export function owningProject(file: string, roots: ReadonlyArray<{ name: string; root: string }>): string | undefined {
@@ -34,7 +40,7 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
       if (target && target !== name) targets.add(target);
     }
     for (const target of [...targets].sort()) {
-      dependencies.push({ source: name, target, sourceFile: configFile, type: DependencyType.static });
+      dependencies.push({ source: name, target, sourceFile: configFile, type: STATIC_DEPENDENCY });
     }
   }
   return dependencies;

@@ -31,7 +31,7 @@ export const pluginOptionsSchema = {
 } as const;
 
 // validateSchema: false skips compiling the JSON Schema meta-schema in every plugin worker (the schema is a tested constant).
-const validate = new Ajv({ allErrors: false, strict: false, validateSchema: false }).compile(pluginOptionsSchema);
+const validate = new Ajv({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } }).compile(pluginOptionsSchema);
 
 /**
  * Validates the plugin options from `nx.json` and fills in the defaults. An invalid option fails with its

@@ -246,11 +246,13 @@ describe('createNodes', () => {
 
   it('reports a broken skaffold.yaml with its file and line', async () => {
     write('services/broken/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts: {}\n');
-    const error = await Promise.resolve(createNodes[1](['services/broken/skaffold.yaml'], {}, context())).catch((e) => e);
-    // Nx aggregates per-file errors; each names the file it came from.
-    const [[file, cause]] = (error as { errors: Array<[string, Error]> }).errors;
-    expect(file).toBe('services/broken/skaffold.yaml');
-    expect(cause.message).toMatch(/services\/broken\/skaffold\.yaml:4:14: build\.artifacts must be array/);
+    write('services/other/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Confg\n');
+    seedService();
+    const files = ['services/broken/skaffold.yaml', 'services/foo/skaffold.yaml', 'services/other/skaffold.yaml'];
+    const error = await Promise.resolve(createNodes[1](files, {}, context())).catch((e) => e);
+    // Every broken file is named in one run, each with its line.
+    expect(error.message).toMatch(/services\/broken\/skaffold\.yaml:4:14: build\.artifacts must be array/);
+    expect(error.message).toMatch(/services\/other\/skaffold\.yaml:2:7: unknown kind "Confg"/);
   });
 
   it('rejects invalid plugin options by name', async () => {

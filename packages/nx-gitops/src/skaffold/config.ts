@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { Document, LineCounter, isMap, isNode, isScalar, parseAllDocuments } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { GitopsError } from '../lib/errors';
 import { skaffoldConfigSchema } from './config-schema';
 import type { ConfigDependency, Profile, SkaffoldConfig } from './types';
@@ -42,7 +42,16 @@ export interface ConfigLoadResult {
 }
 
 // validateSchema: false skips compiling the JSON Schema meta-schema on every load (the schema is a tested constant).
-const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false });
+// Unoptimised code compiles in half the time, and the plugin compiles this schema on every graph computation.
+const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } });
+
+/**
+ * The position-keeping YAML parser, loaded only when a file needs an error or warning with its line:
+ * valid files never pay for loading it.
+ */
+function positionalYaml(): typeof import('yaml') {
+  return require('yaml') as typeof import('yaml');
+}
 const parsedByContent = new Map<string, ConfigLoadResult>();
 const validateConfig = ajv.compile(skaffoldConfigSchema);
 
@@ -58,6 +67,7 @@ function locate(file: string, lineCounter: LineCounter, offset: number | undefin
  * offset of its key is used with `atKey`, so "unknown field" errors point at the field name.
  */
 function offsetOf(document: Document, path: ReadonlyArray<string | number>, atKey = false): number | undefined {
+  const { isMap, isNode, isScalar } = positionalYaml();
   const parent = atKey && path.length > 0 ? document.getIn(path.slice(0, -1), true) : undefined;
   if (isMap(parent)) {
     const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
@@ -206,6 +216,7 @@ function parseValidConfigs(options: { text: string; file: string }): ConfigLoadR
  */
 export function parseWithPositions(options: { text: string; file: string }): ConfigLoadResult {
   const { text, file } = options;
+  const { LineCounter, parseAllDocuments } = positionalYaml();
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const list = Array.isArray(documents) ? documents : [];
