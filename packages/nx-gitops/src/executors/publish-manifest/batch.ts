@@ -1,6 +1,6 @@
-import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { describeError } from '../../lib/errors';
-import { recordingSink } from '../../lib/log';
+import { consoleSink, recordingSink } from '../../lib/log';
 import { publishManifests } from '../../publish/publish-manifests';
 import type { PublishTarget } from '../../publish/request';
 import { targetLogger } from './executor';
@@ -42,7 +42,7 @@ export default async function publishManifestBatch(
     const run = await publishManifests({
       workspaceRoot: context.root,
       targets,
-      loggerFor: (target) => targetLogger(target, context.isVerbose, recordingSink(output.get(target.id)!, logger)),
+      loggerFor: (target) => targetLogger(target, context.isVerbose, recordingSink(output.get(target.id)!, consoleSink)),
     });
     for (const outcome of run.outcomes) {
       results[outcome.id] = {
@@ -54,7 +54,7 @@ export default async function publishManifestBatch(
     }
   } catch (error) {
     const message = describeError(error);
-    logger.error(message);
+    consoleSink.error(message);
     for (const target of targets) results[target.id] = { success: false, terminalOutput: message, startTime, endTime: Date.now() };
   }
   return results;

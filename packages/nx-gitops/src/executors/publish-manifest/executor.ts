@@ -1,12 +1,12 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
 import { describeError } from '../../lib/errors';
-import { createLogger, type GitopsLogger, type LogSink } from '../../lib/log';
+import { consoleSink, createLogger, type GitopsLogger, type LogSink } from '../../lib/log';
 import { publishManifests } from '../../publish/publish-manifests';
 import type { PublishTarget } from '../../publish/request';
 import type { PublishManifestExecutorSchema } from './schema';
 
-/** The `[project/environment]` logger of one target, printing through the devkit logger. */
-export function targetLogger(target: PublishTarget, isVerbose: boolean, sink: LogSink = logger): GitopsLogger {
+/** The `[project/environment]` logger of one target, printing to the console. */
+export function targetLogger(target: PublishTarget, isVerbose: boolean, sink: LogSink = consoleSink): GitopsLogger {
   const environment = target.options.environment ?? target.configuration ?? 'default';
   return createLogger({ sink, prefix: `${target.project}/${environment}`, isVerbose });
 }
@@ -18,7 +18,7 @@ export default async function publishManifestExecutor(
 ): Promise<{ success: boolean }> {
   const project = context.projectName;
   if (!project) {
-    logger.error('publish-manifest must run for a project (nx run <project>:publish-manifest).');
+    consoleSink.error('publish-manifest must run for a project (nx run <project>:publish-manifest).');
     return { success: false };
   }
   const configuration = context.configurationName;
@@ -36,7 +36,7 @@ export default async function publishManifestExecutor(
     });
     return { success: result.success };
   } catch (error) {
-    logger.error(describeError(error));
+    consoleSink.error(describeError(error));
     return { success: false };
   }
 }

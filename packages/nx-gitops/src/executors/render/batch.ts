@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { logger, type ExecutorContext, type TaskGraph } from '@nx/devkit';
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runWithConcurrency } from '../../lib/exec';
-import { recordingSink } from '../../lib/log';
+import { consoleSink, recordingSink } from '../../lib/log';
 import { createGitInfoCache } from '../../skaffold/tags';
 import { renderAndReport } from './executor';
 import type { RenderExecutorOptions } from './schema';
@@ -32,7 +32,7 @@ export default async function renderBatch(
     ids.map((id) => async () => {
       const startTime = Date.now();
       const lines: string[] = [];
-      const sink = recordingSink(lines, logger);
+      const sink = recordingSink(lines, consoleSink);
       const task = taskGraph.tasks[id];
       const success = await renderAndReport({
         options: { ...overrides, ...inputs[id] },

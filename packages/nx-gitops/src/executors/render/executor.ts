@@ -1,6 +1,6 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
 import { describeError } from '../../lib/errors';
-import { createLogger, type LogSink } from '../../lib/log';
+import { consoleSink, createLogger, type LogSink } from '../../lib/log';
 import { createGitInfoCache } from '../../skaffold/tags';
 import { normalizeRenderOptions, runRenderTask, type RenderTask } from './run-render';
 import type { RenderExecutorOptions } from './schema';
@@ -37,7 +37,7 @@ export async function renderAndReport(input: {
 /** `nx run <project>:render[:<environment>]`: writes the environment's manifest.yaml and images.json. */
 export default async function renderExecutor(options: RenderExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   if (!context.projectName) {
-    logger.error('render must run for a project (nx run <project>:render).');
+    consoleSink.error('render must run for a project (nx run <project>:render).');
     return { success: false };
   }
   const success = await renderAndReport({
@@ -46,7 +46,7 @@ export default async function renderExecutor(options: RenderExecutorOptions, con
     project: context.projectName,
     configurationName: context.configurationName,
     git: createGitInfoCache(),
-    sink: logger,
+    sink: consoleSink,
   });
   return { success };
 }
