@@ -1,15 +1,4 @@
-/** Options of the `nx-gitops:publish-manifest` executor; mirrors schema.json. */
-export interface PublishManifestExecutorSchema {
-  environment?: string;
-  manifestRepository?: string;
-  branch?: string;
-  path?: string;
-  baseBranch?: string;
-  message?: string;
-  authorName?: string;
-  authorEmail?: string;
-  mode?: 'merge' | 'replace';
-  dryRun?: boolean;
-  maxAttempts?: number;
-  allowDirty?: boolean;
-}
+import type { PublishManifestOptions } from '../../publish/options';
+
+/** Options of the `nx-gitops:publish-manifest` executor; mirrors schema.json (the core defines them once). */
+export type PublishManifestExecutorSchema = PublishManifestOptions;
