@@ -290,7 +290,8 @@ function matchableReference(image: string, buildsByName: ReadonlyMap<string, Bui
   return parsed;
 }
 
-function renderedImage(build: BuiltImage): RenderedImage {
+/** How `images.json` describes an image written into a manifest: name, repository, tag, digest, reference. */
+export function renderedImage(build: BuiltImage): RenderedImage {
   const parsed = tryParseImageReference(build.tag);
   return {
     name: build.imageName,

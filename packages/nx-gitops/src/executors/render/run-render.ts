@@ -7,6 +7,7 @@ import { parseManifests } from '../../manifests/yaml';
 import { loadSkaffoldConfigs } from '../../skaffold/config';
 import { substituteDefaultRepo } from '../../skaffold/default-repo';
 import { parseImageReference, sanitizeImageName, tryParseImageReference } from '../../skaffold/image-reference';
+import { renderedImage } from '../../skaffold/replace-images';
 import {
   parseImagesOption,
   readBuildArtifactsFile,
@@ -117,12 +118,6 @@ export function normalizeRenderOptions(input: {
   };
 }
 
-/** Describes a written image reference for `images.json`. */
-export function describeImage(imageName: string, reference: string): RenderedImage {
-  const parsed = parseImageReference(reference);
-  return { name: imageName, repository: parsed.baseName, tag: parsed.tag || null, digest: parsed.digest || null, reference };
-}
-
 /** The images the skaffold engine wrote: every `image` value whose repository is one of the artifacts'. */
 function imagesInSkaffoldOutput(task: RenderTask, manifest: string, prebuilt: readonly PrebuiltImage[]): RenderedImage[] {
   const { configs } = loadSkaffoldConfigs({ file: task.configFile });
@@ -142,7 +137,7 @@ function imagesInSkaffoldOutput(task: RenderTask, manifest: string, prebuilt: re
         if (key === 'image' && typeof value === 'string') {
           const parsed = tryParseImageReference(value);
           const name = parsed && repositories.get(parsed.baseName);
-          if (name && (parsed.tag || parsed.digest)) found.set(value, describeImage(name, value));
+          if (name && (parsed.tag || parsed.digest)) found.set(value, renderedImage({ imageName: name, tag: value }));
         } else visit(value);
       }
     }
@@ -172,7 +167,8 @@ export interface RenderTaskResult {
  * rendering fails, so a previous good output is never replaced by half a manifest.
  */
 export async function runRenderTask(task: RenderTask, context: { git: GitInfoCache; env: Record<string, string | undefined>; logger: GitopsLogger }): Promise<RenderTaskResult> {
-  const prebuilt = [...(task.buildArtifactsFile ? readBuildArtifactsFile(task.buildArtifactsFile) : []), ...parseImagesOption(task.images)];
+  const buildArtifacts = task.buildArtifactsFile ? readBuildArtifactsFile(task.buildArtifactsFile) : [];
+  const images = parseImagesOption(task.images);
   if (!existsSync(task.configFile)) {
     throw new GitopsError(`${task.project}: skaffold config ${task.configFile} does not exist.`, { hint: 'Fix the "skaffoldConfig" option.' });
   }
@@ -192,7 +188,7 @@ export async function runRenderTask(task: RenderTask, context: { git: GitInfoCac
       namespace: task.namespace,
       env: context.env,
     });
-    result = { manifest, images: imagesInSkaffoldOutput(task, manifest, prebuilt), warnings: [] };
+    result = { manifest, images: imagesInSkaffoldOutput(task, manifest, [...buildArtifacts, ...images]), warnings: [] };
   } else {
     result = await renderManifests({
       configFile: task.configFile,
@@ -201,8 +197,8 @@ export async function runRenderTask(task: RenderTask, context: { git: GitInfoCac
       defaultRepo: task.defaultRepo,
       multiLevelRepo: task.multiLevelRepo,
       digestSource: task.digestSource,
-      buildArtifacts: task.buildArtifactsFile ? readBuildArtifactsFile(task.buildArtifactsFile) : undefined,
-      images: parseImagesOption(task.images),
+      buildArtifacts,
+      images,
       customTag: task.customTag,
       labels: task.labels,
       namespace: task.namespace,
