@@ -1,10 +1,13 @@
 import { statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { listKustomizationFiles } from '../kustomize/dependencies';
-import { loadSkaffoldConfigs } from '../skaffold/config';
-import { applyProfilesToConfigs } from '../skaffold/profiles';
-import { describeTagInputs } from '../skaffold/tags/describe-tag-inputs';
-import type { SkaffoldConfig, TagPolicy } from '../skaffold/types';
+import { loadSkaffoldConfigs, type ResolvedConfig } from '../skaffold/config';
+import { executeGoTemplate, parseGoTemplate } from '../skaffold/go-template';
+import { applyProfilesToConfigs, type EnvironmentConfig } from '../skaffold/profiles';
+import { expandManifestGlobs } from '../skaffold/raw-yaml';
+import { describeTagInputs, templateFieldNames, type GitState } from '../skaffold/tags/describe-tag-inputs';
+import { artifactBuilder, artifactDockerfile, resolveDockerfilePath } from '../skaffold/tags/docker-dependencies';
+import type { SkaffoldConfig } from '../skaffold/types';
 import type { NormalizedPluginOptions } from './normalize-options';
 
 /** One environment of a service: its name and the skaffold profiles that produce it. */
@@ -17,13 +20,17 @@ export interface ServiceEnvironment {
 export interface ServiceAnalysis {
   /** Environments in a stable order: the default one first, then the others sorted by name. */
   environments: ServiceEnvironment[];
-  /** Every file the service's configs and kustomizations read that lies outside its project root, sorted. */
+  /** Every file the service's configs, kustomizations and artifacts read outside its project root, sorted. */
   externalFiles: string[];
   /** `rawYaml` globs that point outside the project root, sorted. */
   externalGlobs: string[];
-  /** True when any image tag depends on the source commit. */
-  dependsOnCommit: boolean;
-  /** Environment variables the tag policies read, sorted. */
+  /** Directories outside the project root whose every file can change a tag (artifact contexts), sorted. */
+  externalDirs: string[];
+  /** Absolute paths read outside the workspace, which Nx cannot hash, sorted. */
+  outsideWorkspace: string[];
+  /** The git facts the image tags are made of, sorted. */
+  gitState: GitState[];
+  /** Environment variables the render reads (profile activations, tag policies, path templates, build args), sorted. */
   envVars: string[];
   /** True when a tag policy gives a different tag on every run (`dateTime`). */
   nondeterministic: boolean;
@@ -35,6 +42,10 @@ function toPosix(path: string): string {
 
 function isInside(root: string, path: string): boolean {
   return root === '.' || root === '' || path === root || path.startsWith(`${root}/`);
+}
+
+function isRemote(path: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path);
 }
 
 /** The environments of a service: from the plugin's `environments` map, else the default plus one per profile. */
@@ -54,6 +65,98 @@ export function inferEnvironments(configs: ReadonlyArray<{ config: SkaffoldConfi
   return [{ name: options.defaultEnvironment, profiles: [] }, ...[...profileNames].sort().map((name) => ({ name, profiles: [name] }))];
 }
 
+/** What one or more renders read: absolute paths, and the facts beyond files. */
+export interface RenderReads {
+  /** Files read (configs, kustomization files and what they name, rawYaml matches, Dockerfiles). */
+  files: Set<string>;
+  /** Directories every file of which can change the render (artifact contexts whose files a tag reads). */
+  dirs: Set<string>;
+  /** rawYaml patterns, absolute, for inputs that must also see files added later. */
+  globs: Set<string>;
+  gitState: Set<GitState>;
+  envVars: Set<string>;
+  nondeterministic: boolean;
+}
+
+function emptyReads(): RenderReads {
+  return { files: new Set(), dirs: new Set(), globs: new Set(), gitState: new Set(), envVars: new Set(), nondeterministic: false };
+}
+
+/** Environment variables a docker-style `buildArgs` map reads through `{{.VAR}}` templates. */
+function buildArgEnvVars(buildArgs: unknown): string[] {
+  if (!buildArgs || typeof buildArgs !== 'object') return [];
+  return Object.values(buildArgs as Record<string, unknown>).flatMap((value) => (typeof value === 'string' && value.includes('{{') ? templateFieldNames(value) : []));
+}
+
+/** Environment variables profile activations of any config compare against. */
+function activationEnvVars(configs: readonly ResolvedConfig[]): string[] {
+  return configs.flatMap(({ config }) =>
+    (config.profiles ?? []).flatMap((profile) =>
+      (profile.activation ?? []).flatMap((activation) => (activation.env && activation.env.includes('=') ? [activation.env.slice(0, activation.env.indexOf('='))] : [])),
+    ),
+  );
+}
+
+/**
+ * Adds what rendering `environment` (configs with their profiles applied) reads to `reads`. With `env`, a
+ * templated kustomize path is expanded as render expands it; without, only the variables it names are noted.
+ */
+function collectReads(options: { environment: readonly EnvironmentConfig[]; env?: Record<string, string | undefined>; reads: RenderReads }): void {
+  const { environment, env, reads } = options;
+  for (const { config, dir, file } of environment) {
+    reads.files.add(file);
+    const kustomize = config.manifests?.kustomize;
+    for (const path of kustomize?.paths ?? []) {
+      if (isRemote(path)) continue;
+      let expanded = path;
+      if (path.includes('{{')) {
+        for (const name of templateFieldNames(path)) reads.envVars.add(name);
+        if (!env) continue;
+        try {
+          expanded = executeGoTemplate(parseGoTemplate(path, path), env as Record<string, string>, { missingKey: 'invalid' });
+        } catch {
+          // The render reports a broken template; there is nothing more to read here.
+          continue;
+        }
+      }
+      const overlay = isAbsolute(expanded) ? expanded : join(dir, expanded);
+      for (const read of listKustomizationFiles(overlay)) reads.files.add(read);
+    }
+    let rawYaml = config.manifests?.rawYaml ?? [];
+    if (environment.length === 1 && rawYaml.length === 0 && !kustomize) rawYaml = ['k8s/*.yaml'];
+    for (const glob of rawYaml) {
+      if (isRemote(glob)) continue;
+      reads.globs.add(isAbsolute(glob) ? glob : join(dir, glob));
+      for (const match of expandManifestGlobs(dir, [glob])) reads.files.add(match);
+    }
+    for (const artifact of config.build?.artifacts ?? []) {
+      const tag = describeTagInputs(config.build?.tagPolicy);
+      for (const state of tag.gitState) reads.gitState.add(state);
+      for (const name of tag.envVars) reads.envVars.add(name);
+      if (tag.nondeterministic) reads.nondeterministic = true;
+      const context = resolve(dir, artifact.context ?? '.');
+      const settings = artifact[artifactBuilder(artifact)] as { buildArgs?: unknown } | undefined;
+      for (const name of buildArgEnvVars(settings?.buildArgs)) reads.envVars.add(name);
+      if (!tag.readsContext) continue;
+      reads.dirs.add(context);
+      const dockerfile = artifactDockerfile(artifact);
+      if (dockerfile !== undefined) reads.files.add(resolveDockerfilePath({ workspaceDir: context, dockerfile, configDir: dir }));
+    }
+  }
+}
+
+/**
+ * The profile sets whose reads a service's inputs must cover for one environment: its own profiles, and
+ * each profile with an `activation` added, since the environment variables, kube-context or command that
+ * activate it are not known when the graph is computed.
+ */
+function activationVariants(configs: readonly ResolvedConfig[], profiles: readonly string[]): string[][] {
+  const activated = new Set(
+    configs.flatMap(({ config }) => (config.profiles ?? []).filter((profile) => (profile.activation ?? []).length > 0).map((profile) => profile.name)),
+  );
+  return [[...profiles], ...[...activated].filter((name) => !profiles.includes(name) && !profiles.includes(`-${name}`)).map((name) => [...profiles, name])];
+}
+
 /** A file's modification time and size, to tell whether an earlier analysis still holds. */
 type FileStamp = readonly [file: string, mtimeMs: number, size: number];
 
@@ -69,10 +172,11 @@ function stamp(file: string): FileStamp {
 const latestAnalyses = new Map<string, { stamps: FileStamp[]; analysis: ServiceAnalysis }>();
 
 /**
- * Reads a service's skaffold.yaml (and what it requires), applies each environment's profiles, and
- * collects what the Nx graph needs: environments, files read outside the project, and what the image tags
- * depend on. Reads files only; starts no process and reads no environment variable (so env-activated
- * profiles are not part of the graph). Parsed files are cached by content in the loaders.
+ * Reads a service's skaffold.yaml (and what it requires), applies each environment's profiles (and each
+ * auto-activated profile on top, whose activation is only known at run time), and collects what the Nx
+ * graph needs: environments, files and directories read outside the project, what cannot be hashed, and
+ * the git facts and environment variables the render depends on. Reads files only; starts no process and
+ * reads no environment variable. Parsed files are cached by content in the loaders.
  *
  * Nx calls `createDependencies` right after `createNodes` in the same plugin process; with `reuse` the
  * analysis `createNodes` just made is returned when none of the files it read has changed since.
@@ -98,35 +202,58 @@ function analyze(options: { workspaceRoot: string; configFile: string; pluginOpt
   const configPath = join(workspaceRoot, options.configFile);
   const projectRoot = toPosix(dirname(options.configFile));
   const { configs } = loadSkaffoldConfigs({ file: configPath });
-
   const environments = inferEnvironments(configs, pluginOptions);
-  const filesRead = new Set<string>(configs.map((loaded) => loaded.file));
-  const globs = new Set<string>();
-  const policies: Array<TagPolicy | undefined> = [];
+  const reads = emptyReads();
+  for (const name of activationEnvVars(configs)) reads.envVars.add(name);
   for (const environment of environments) {
-    for (const { config, dir } of applyProfilesToConfigs({ configs, profiles: environment.profiles, env: {} })) {
-      for (const path of config.manifests?.kustomize?.paths ?? []) {
-        if (/^[a-z]+:\/\//i.test(path) || path.includes('{{')) continue;
-        for (const file of listKustomizationFiles(isAbsolute(path) ? path : join(dir, path))) filesRead.add(file);
-      }
-      for (const glob of config.manifests?.rawYaml ?? []) {
-        if (/^[a-z]+:\/\//i.test(glob)) continue;
-        globs.add(toPosix(relative(workspaceRoot, isAbsolute(glob) ? glob : join(dir, glob))));
-      }
-      if (config.build?.artifacts?.length) policies.push(config.build.tagPolicy);
+    for (const profiles of activationVariants(configs, environment.profiles)) {
+      collectReads({ environment: applyProfilesToConfigs({ configs, profiles, env: {} }), reads });
     }
   }
-  const described = policies.map((policy) => describeTagInputs(policy));
+  const relativeOf = (path: string) => toPosix(relative(workspaceRoot, path)) || '.';
+  const outside = (path: string) => relativeOf(path) === '..' || relativeOf(path).startsWith('../') || isAbsolute(relativeOf(path));
+  const external = (paths: Iterable<string>) =>
+    [...new Set([...paths].filter((path) => !outside(path)).map(relativeOf))].filter((path) => !isInside(projectRoot, path)).sort();
+  const externalDirs = external(reads.dirs);
   const analysis: ServiceAnalysis = {
     environments,
-    externalFiles: [...filesRead]
-      .map((file) => toPosix(relative(workspaceRoot, file)))
-      .filter((file) => !isInside(projectRoot, file))
-      .sort(),
-    externalGlobs: [...globs].filter((glob) => !isInside(projectRoot, glob)).sort(),
-    dependsOnCommit: described.some((inputs) => inputs.dependsOnCommit),
-    envVars: [...new Set(described.flatMap((inputs) => inputs.envVars))].sort(),
-    nondeterministic: described.some((inputs) => inputs.nondeterministic),
+    externalFiles: external(reads.files).filter((file) => !externalDirs.some((dir) => isInside(dir, file))),
+    externalGlobs: external(reads.globs),
+    externalDirs,
+    outsideWorkspace: [...new Set([...reads.files, ...reads.dirs, ...reads.globs].filter(outside))].sort(),
+    gitState: [...reads.gitState].sort(),
+    envVars: [...reads.envVars].sort(),
+    nondeterministic: reads.nondeterministic,
   };
-  return { analysis, filesRead: [...filesRead] };
+  return { analysis, filesRead: [...reads.files] };
+}
+
+/**
+ * The workspace-relative paths (posix, sorted) one render reads: the project root, and every file or
+ * directory outside it that its configs, kustomizations, rawYaml patterns and artifact contexts name for
+ * these profiles and this environment. A directory stands for every file under it. Paths outside the
+ * workspace are returned absolute.
+ */
+export function listRenderSources(options: {
+  workspaceRoot: string;
+  configFile: string;
+  profiles: readonly string[];
+  env: Record<string, string | undefined>;
+}): string[] {
+  const { workspaceRoot } = options;
+  const configFile = isAbsolute(options.configFile) ? options.configFile : join(workspaceRoot, options.configFile);
+  const { configs } = loadSkaffoldConfigs({ file: configFile });
+  const reads = emptyReads();
+  collectReads({ environment: applyProfilesToConfigs({ configs, profiles: options.profiles, env: options.env }), env: options.env, reads });
+  const projectRoot = toPosix(relative(workspaceRoot, dirname(configFile))) || '.';
+  const paths = new Set<string>([projectRoot]);
+  for (const path of [...reads.files, ...reads.dirs]) {
+    const relativePath = toPosix(relative(workspaceRoot, path)) || '.';
+    const isOutside = relativePath === '..' || relativePath.startsWith('../') || isAbsolute(relativePath);
+    if (isOutside) paths.add(path);
+    else if (!isInside(projectRoot, relativePath)) paths.add(relativePath);
+  }
+  // A path under a directory already listed adds nothing.
+  const sorted = [...paths].sort();
+  return sorted.filter((path) => !sorted.some((other) => other !== path && !isAbsolute(other) && isInside(other, path)));
 }

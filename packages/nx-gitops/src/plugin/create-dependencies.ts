@@ -22,8 +22,8 @@ export function owningProject(file: string, roots: ReadonlyArray<{ name: string;
 }
 
 /**
- * Static edges from each service to every project holding a kustomize base, component, resource or patch
- * (or a required skaffold config) it reads, so `nx graph` shows them and `nx affected` follows them. The
+ * Static edges from each service to every project holding a kustomize base, component, resource or patch,
+ * a required skaffold config, an artifact context or Dockerfile, or rawYaml files it reads, so `nx graph` shows them and `nx affected` follows them. The
  * edge's source file is the service's skaffold.yaml.
  */
 export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (options, context) => {
@@ -35,7 +35,9 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
     if (!existsSync(join(context.workspaceRoot, configFile))) continue;
     const analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
     const targets = new Set<string>();
-    for (const file of analysis.externalFiles) {
+    // A glob's files belong to the project holding the folder before its first wildcard.
+    const globFolders = analysis.externalGlobs.map((glob) => glob.split('/').filter((_, index, parts) => !/[*?[]/.test(parts.slice(0, index + 1).join('/'))).join('/'));
+    for (const file of [...analysis.externalFiles, ...analysis.externalDirs, ...globFolders]) {
       const target = owningProject(file, roots);
       if (target && target !== name) targets.add(target);
     }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
 import { describeError, GitopsError } from '../lib/errors';
+import type { GitState } from '../skaffold/tags/describe-tag-inputs';
 import { analyzeService, type ServiceAnalysis } from './analyze-service';
 import { normalizePluginOptions, type NormalizedPluginOptions } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
@@ -39,26 +40,57 @@ function projectName(workspaceRoot: string, projectRoot: string): string {
   return projectRoot === '.' ? basename(workspaceRoot) : basename(projectRoot);
 }
 
+/** The shell command whose output stands for each git fact in the Nx hash; each is the same for every project, so Nx runs it once. */
+export const GIT_STATE_COMMANDS: Readonly<Record<GitState, string>> = {
+  commit: 'git rev-parse HEAD',
+  tags: 'git describe --tags --always',
+  branch: 'git branch --show-current',
+};
+
 /**
- * The inputs of both targets: the project's files, every file its kustomizations and required configs read
- * elsewhere in the workspace, the `SKAFFOLD_*` variables render reads, those its tag policies read, and
- * the source commit when a tag depends on it.
+ * The content of the build-output file `SKAFFOLD_BUILD_ARTIFACTS` names (resolved from the workspace root,
+ * as render resolves it): Nx hashes a variable's value, not the file it points to.
+ */
+export const BUILD_ARTIFACTS_CONTENT_INPUT = 'test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"';
+
+function workspacePattern(path: string, suffix = ''): string {
+  return path === '.' ? `{workspaceRoot}${suffix}` : `{workspaceRoot}/${path}${suffix}`;
+}
+
+/**
+ * The inputs of both targets: everything that can change a byte of a render. The project's files; every
+ * file its kustomizations, required configs and artifacts read elsewhere in the workspace, and the whole
+ * of artifact contexts outside it; the `SKAFFOLD_*` variables render reads and the content of the
+ * build-output file one of them names; the variables profile activations, tag policies, path templates and
+ * build args read; and the git facts (commit, tags, branch) the image tags are made of.
  */
 export function serviceInputs(analysis: ServiceAnalysis): TargetInput[] {
   return [
     '{projectRoot}/**/*',
-    ...analysis.externalFiles.map((file) => `{workspaceRoot}/${file}`),
-    ...analysis.externalGlobs.map((glob) => `{workspaceRoot}/${glob}`),
+    ...analysis.externalFiles.map((file) => workspacePattern(file)),
+    ...analysis.externalGlobs.map((glob) => workspacePattern(glob)),
+    ...analysis.externalDirs.map((dir) => workspacePattern(dir, '/**/*')),
     ...RENDER_ENV_INPUTS.map((env) => ({ env })),
-    ...analysis.envVars.map((env) => ({ env })),
-    ...(analysis.dependsOnCommit ? [{ runtime: 'git rev-parse HEAD' }] : []),
+    ...analysis.envVars.filter((env) => !(RENDER_ENV_INPUTS as readonly string[]).includes(env)).map((env) => ({ env })),
+    { runtime: BUILD_ARTIFACTS_CONTENT_INPUT },
+    ...analysis.gitState.map((state) => ({ runtime: GIT_STATE_COMMANDS[state] })),
   ];
+}
+
+/** Why a render cannot be cached, or undefined when every input can be hashed. */
+export function uncacheableReason(analysis: ServiceAnalysis, options: NormalizedPluginOptions): string | undefined {
+  if (analysis.nondeterministic) return 'a dateTime tag policy gives a new tag on every run';
+  if (options.digestSource === 'remote') return 'digestSource "remote" reads digests from the registry, which Nx cannot hash';
+  if (analysis.outsideWorkspace.length > 0) return `it reads ${analysis.outsideWorkspace.join(', ')}, outside the workspace, which Nx cannot hash`;
+  return undefined;
 }
 
 /** The `render` and `publish-manifest` targets of one service. */
 export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPluginOptions): Record<string, TargetConfiguration> {
   const [defaultEnvironment] = analysis.environments;
   const inputs = serviceInputs(analysis);
+  const notCached = uncacheableReason(analysis, options);
+  const renderDescription = 'Render the Kubernetes manifests of one environment with images pinned to this commit';
   const renderConfigurations = Object.fromEntries(
     analysis.environments.map((environment) => [environment.name, { environment: environment.name, profiles: environment.profiles }]),
   );
@@ -70,7 +102,7 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
   return {
     [options.renderTargetName]: {
       executor: RENDER_EXECUTOR,
-      cache: !analysis.nondeterministic,
+      cache: notCached === undefined,
       inputs,
       outputs: [RENDER_OUTPUT],
       options: {
@@ -78,12 +110,13 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
         environment: defaultEnvironment.name,
         profiles: defaultEnvironment.profiles,
         ...(options.defaultRepo ? { defaultRepo: options.defaultRepo } : {}),
+        ...(options.digestSource ? { digestSource: options.digestSource } : {}),
       },
       configurations: renderConfigurations,
       defaultConfiguration: defaultEnvironment.name,
       metadata: {
         technologies: ['skaffold', 'kustomize'],
-        description: 'Render the Kubernetes manifests of one environment with images pinned to this commit',
+        description: notCached ? `${renderDescription} (not cached: ${notCached})` : renderDescription,
       },
     },
     [options.publishTargetName]: {

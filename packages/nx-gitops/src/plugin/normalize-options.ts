@@ -7,7 +7,8 @@ export type NormalizedPluginOptions = Required<Pick<NxGitopsPluginOptions, keyof
   Omit<NxGitopsPluginOptions, keyof typeof DEFAULT_PLUGIN_OPTIONS>;
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-const TARGET_NAME = '^[A-Za-z0-9][A-Za-z0-9:_-]*$';
+/** A target name usable in `nx run <project>:<target>:<configuration>`: no colon, dot or white space. */
+const TARGET_NAME = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 
 /** The JSON schema of the plugin's options in `nx.json`. */
 export const pluginOptionsSchema = {
@@ -27,11 +28,44 @@ export const pluginOptionsSchema = {
     branch: { type: 'string', minLength: 1 },
     path: { type: 'string', minLength: 1 },
     defaultRepo: { type: 'string' },
+    digestSource: { enum: ['tag', 'remote', 'none'] },
   },
 } as const;
 
 // validateSchema: false skips compiling the JSON Schema meta-schema in every plugin worker (the schema is a tested constant).
 const validate = new Ajv({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } }).compile(pluginOptionsSchema);
+
+/** What is wrong with a set of plugin options: the option's name (a dotted path) and why. */
+export interface PluginOptionsProblem {
+  option: string;
+  message: string;
+}
+
+/**
+ * The first problem of `options` against {@link pluginOptionsSchema} (the one schema the plugin, the `init`
+ * generator and the README's option table share), or undefined when they are valid.
+ */
+export function pluginOptionsProblem(options: NxGitopsPluginOptions): PluginOptionsProblem | undefined {
+  if (!validate(options)) {
+    const error = validate.errors![0];
+    const path = error.instancePath.slice(1).replace(/\//g, '.');
+    if (error.keyword === 'additionalProperties') {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      return { option: path ? `${path}.${extra}` : extra, message: `is not an nx-gitops plugin option (known: ${Object.keys(pluginOptionsSchema.properties).join(', ')})` };
+    }
+    if (error.keyword === 'pattern' && /TargetName$/.test(path)) {
+      return { option: path, message: 'must be a target name of letters, digits, "-" and "_", starting with a letter or digit' };
+    }
+    return { option: path || 'options', message: error.message ?? 'is invalid' };
+  }
+  if (options.renderTargetName && options.renderTargetName === (options.publishTargetName ?? DEFAULT_PLUGIN_OPTIONS.publishTargetName)) {
+    return { option: 'renderTargetName', message: 'must differ from publishTargetName' };
+  }
+  if (options.publishTargetName && options.publishTargetName === (options.renderTargetName ?? DEFAULT_PLUGIN_OPTIONS.renderTargetName)) {
+    return { option: 'publishTargetName', message: 'must differ from renderTargetName' };
+  }
+  return undefined;
+}
 
 /**
  * Validates the plugin options from `nx.json` and fills in the defaults. An invalid option fails with its
@@ -39,16 +73,9 @@ const validate = new Ajv({ allErrors: false, strict: false, validateSchema: fals
  */
 export function normalizePluginOptions(options: NxGitopsPluginOptions | undefined): NormalizedPluginOptions {
   const given = options ?? {};
-  if (!validate(given)) {
-    const error = validate.errors![0];
-    const where = `${error.instancePath.slice(1).replace(/\//g, '.') || 'options'}`;
-    const extra = error.keyword === 'additionalProperties' ? ` "${(error.params as { additionalProperty: string }).additionalProperty}"` : '';
-    throw new GitopsError(`Invalid nx-gitops plugin option ${where}${extra}: ${error.message}.`, {
-      hint: 'Fix the "options" of the nx-gitops entry in nx.json "plugins".',
-    });
-  }
-  if (given.renderTargetName && given.renderTargetName === given.publishTargetName) {
-    throw new GitopsError('The nx-gitops plugin options renderTargetName and publishTargetName must differ.', {
+  const problem = pluginOptionsProblem(given);
+  if (problem) {
+    throw new GitopsError(`Invalid nx-gitops plugin option "${problem.option}": ${problem.message}.`, {
       hint: 'Fix the "options" of the nx-gitops entry in nx.json "plugins".',
     });
   }

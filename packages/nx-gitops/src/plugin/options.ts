@@ -19,6 +19,11 @@ export interface NxGitopsPluginOptions {
   path?: string;
   /** Default repository for images (`--default-repo`), passed to every render target. */
   defaultRepo?: string;
+  /**
+   * Where image digests come from, passed to every render target: `tag` (default), `none`, or `remote`
+   * (asks the registry; the render target is then not cached, since Nx cannot hash a registry).
+   */
+  digestSource?: 'tag' | 'remote' | 'none';
 }
 
 /** Plugin option defaults. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateDependenciesContext, CreateNodesContext } from '@nx/devkit';
 import { createDependencies, createNodes, createNodesV2 } from '../index';
+import { BUILD_ARTIFACTS_CONTENT_INPUT } from './create-nodes';
 import { seedSkaffoldYaml } from '../testing/seed-service';
 
 let workspaceRoot: string;
@@ -119,7 +120,13 @@ describe('createNodes', () => {
                   "env": "SKAFFOLD_TAG",
                 },
                 {
+                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
+                },
+                {
                   "runtime": "git rev-parse HEAD",
+                },
+                {
+                  "runtime": "git describe --tags --always",
                 },
               ],
               "metadata": {
@@ -163,7 +170,13 @@ describe('createNodes', () => {
                   "env": "SKAFFOLD_TAG",
                 },
                 {
+                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
+                },
+                {
                   "runtime": "git rev-parse HEAD",
+                },
+                {
+                  "runtime": "git describe --tags --always",
                 },
               ],
               "metadata": {
@@ -210,6 +223,7 @@ describe('createNodes', () => {
       { env: 'SKAFFOLD_DIGEST_SOURCE' },
       { env: 'SKAFFOLD_TAG' },
       { env: 'RELEASE' },
+      { runtime: BUILD_ARTIFACTS_CONTENT_INPUT },
     ]);
     expect(project.targets!.manifests.cache).toBe(false);
     expect(project.targets!['publish-manifest'].dependsOn).toEqual(['manifests']);
@@ -258,7 +272,7 @@ describe('createNodes', () => {
   it('rejects invalid plugin options by name', async () => {
     seedService();
     await expect(createNodes[1](['services/foo/skaffold.yaml'], { defaultEnvironment: 'Dev_1' } as never, context())).rejects.toThrow(
-      /Invalid nx-gitops plugin option defaultEnvironment/,
+      /Invalid nx-gitops plugin option "defaultEnvironment"/,
     );
     await expect(createNodes[1](['services/foo/skaffold.yaml'], { envs: {} } as never, context())).rejects.toThrow(/"envs"/);
   });

@@ -74,6 +74,9 @@ describe('init generator', () => {
   it.each([
     [{ defaultEnvironment: 'Prod' }, /DNS-1123/],
     [{ renderTargetName: 'a:b' }, /target name/],
+    [{ renderTargetName: 'render.v2' }, /Invalid --renderTargetName: it must be a target name/],
+    [{ publishTargetName: 'render' }, /--publishTargetName: it must differ from renderTargetName/],
+    [{ digestSource: 'latest' as never }, /--digestSource/],
     [{ renderTargetName: 'same', publishTargetName: 'same' }, /both named/],
     [{ manifestRepository: 'https://user:secret-token@github.com/acme/m.git' }, /credentials/],
     [{ manifestRepository: '  ' }, /empty/],
@@ -81,6 +84,11 @@ describe('init generator', () => {
     await expect(initGenerator(tree, options)).rejects.toThrow(message);
     await expect(initGenerator(tree, options)).rejects.toBeInstanceOf(GitopsError);
     expect(pluginEntries(tree)).toEqual([]);
+  });
+
+  it('accepts digestSource, which the plugin schema knows', async () => {
+    await initGenerator(tree, { digestSource: 'remote', skipFormat: true });
+    expect(pluginEntries(tree)).toEqual([{ plugin: 'nx-gitops', options: { digestSource: 'remote' } }]);
   });
 
   it('does not repeat the token of a refused URL', async () => {

@@ -5,5 +5,6 @@ export interface InitGeneratorSchema {
   renderTargetName?: string;
   publishTargetName?: string;
   defaultRepo?: string;
+  digestSource?: 'tag' | 'remote' | 'none';
   skipFormat?: boolean;
 }

@@ -1,10 +1,8 @@
 import { GitopsError } from '../../../lib/errors';
+import { pluginOptionsProblem } from '../../../plugin/normalize-options';
 import type { NxGitopsPluginOptions } from '../../../plugin/options';
 import { assertDnsLabel, assertNoUrlCredentials } from '../../lib/validate-names';
 import type { InitGeneratorSchema } from '../schema';
-
-/** An Nx target name usable on the command line (`nx run foo:<name>`): no colon, no white space. */
-const TARGET_NAME = /^[^:\s]+$/;
 
 /**
  * Validates the init options and returns the plugin options they set: only the keys that were given, so
@@ -25,9 +23,6 @@ export function pluginOptionsFromInit(options: InitGeneratorSchema): NxGitopsPlu
   for (const key of ['renderTargetName', 'publishTargetName'] as const) {
     const value = options[key];
     if (value === undefined) continue;
-    if (!TARGET_NAME.test(value)) {
-      throw new GitopsError(`Invalid target name "${value}": it must not be empty or contain ":" or white space.`, { hint: `Choose another --${key}.` });
-    }
     result[key] = value;
   }
   if (options.renderTargetName !== undefined && options.renderTargetName === options.publishTargetName) {
@@ -35,10 +30,15 @@ export function pluginOptionsFromInit(options: InitGeneratorSchema): NxGitopsPlu
       hint: 'Give --renderTargetName and --publishTargetName different values.',
     });
   }
+  if (options.digestSource !== undefined) result.digestSource = options.digestSource;
   if (options.defaultRepo !== undefined) {
     const repo = options.defaultRepo.trim();
     if (!repo) throw new GitopsError('--defaultRepo is empty.', { hint: 'Pass a registry path such as ghcr.io/acme, or leave the option out.' });
     result.defaultRepo = repo;
+  }
+  const problem = pluginOptionsProblem(result);
+  if (problem) {
+    throw new GitopsError(`Invalid --${problem.option.split('.')[0]}: it ${problem.message}.`, { hint: `Choose another --${problem.option.split('.')[0]}.` });
   }
   return result;
 }
