@@ -1,7 +1,7 @@
 /**
- * The JSON schema (draft-07) of the part of `skaffold.yaml` nx-gitops reads. Fields outside it are allowed
- * where skaffold allows them, so real-world configs with test, portForward or verify sections still load;
- * the fields we interpret are checked strictly so that a typo fails with its line instead of rendering wrong.
+ * The JSON schema (draft-07) of the types of the fields nx-gitops interprets in `skaffold.yaml`. Which
+ * fields exist at all, in every section and for each apiVersion, is checked by `strict-fields.ts` from
+ * skaffold's own schemas; this schema adds what nx-gitops needs beyond shapes (strings, booleans, enums).
  */
 
 const stringList = { type: 'array', items: { type: 'string' } } as const;
@@ -103,33 +103,13 @@ const resourceSelector = {
   properties: { allow: { type: 'array', items: selectorRule }, deny: { type: 'array', items: selectorRule } },
 } as const;
 
-/** Top-level keys skaffold v2–v4 accept in a `Config` document. */
-export const TOP_LEVEL_KEYS = [
-  'apiVersion',
-  'kind',
-  'metadata',
-  'requires',
-  'build',
-  'test',
-  'render',
-  'manifests',
-  'deploy',
-  'portForward',
-  'resourceSelector',
-  'verify',
-  'customActions',
-  'profiles',
-] as const;
-
 /** Schema of one skaffold `Config` document as nx-gitops validates it. */
 export const skaffoldConfigSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
   required: ['apiVersion', 'kind'],
-  additionalProperties: false,
   definitions: { tagPolicy, componentPolicy },
   properties: {
-    ...Object.fromEntries(TOP_LEVEL_KEYS.map((key) => [key, {}])),
     apiVersion: { type: 'string' },
     kind: { type: 'string' },
     metadata: {

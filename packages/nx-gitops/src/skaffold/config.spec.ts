@@ -103,6 +103,203 @@ profiles:
     expect(error.message).toMatch(message);
   });
 
+  const v4 = 'apiVersion: skaffold/v4beta13\nkind: Config\n';
+  it.each([
+    ['a misspelt manifests source', `${v4}manifests:\n  kustomise:\n    paths: [k8s]\n`, /skaffold\.yaml:4:3: unknown field "kustomise" in manifests \(did you mean "kustomize"\?\)/],
+    ['a misspelt section in a profile', `${v4}profiles:\n- name: prod\n  biuld: {}\n`, /skaffold\.yaml:5:3: unknown field "biuld" in profiles\.0 \(did you mean "build"\?\)/],
+    ['an unknown field of an artifact', `${v4}build:\n  artifacts:\n  - image: foo\n    dockerfile: Dockerfile\n`, /skaffold\.yaml:6:5: unknown field "dockerfile" in build\.artifacts\.0\./],
+    ['an unknown field of a docker artifact', `${v4}build:\n  artifacts:\n  - image: foo\n    docker:\n      buildArg: {A: b}\n`, /:7:7: unknown field "buildArg" in build\.artifacts\.0\.docker \(did you mean "buildArgs"\?\)/],
+    ['an unknown field of a tag policy', `${v4}build:\n  tagPolicy:\n    gitCommit:\n      varient: CommitSha\n`, /:6:7: unknown field "varient" in build\.tagPolicy\.gitCommit \(did you mean "variant"\?\)/],
+    ['an unknown field of a deployer', `${v4}deploy:\n  kubectl:\n    manifests: [k8s/*.yaml]\n`, /:5:5: unknown field "manifests" in deploy\.kubectl\./],
+    ['an unknown field of a helm release', `${v4}deploy:\n  helm:\n    releases:\n    - name: a\n      chartpath: charts\n`, /:7:7: unknown field "chartpath" in deploy\.helm\.releases\.0 \(did you mean "chartPath"\?\)/],
+    ['an unknown field of requires', `${v4}requires:\n- paths: ../lib\n`, /:4:3: unknown field "paths" in requires\.0 \(did you mean "path"\?\)/],
+    ['an unknown field of an activation', `${v4}profiles:\n- name: p\n  activation:\n  - environment: CI=true\n`, /:6:5: unknown field "environment" in profiles\.0\.activation\.0\./],
+    ['an unknown field of a patch', `${v4}profiles:\n- name: p\n  patches:\n  - path: /build\n    val: {}\n`, /:7:5: unknown field "val" in profiles\.0\.patches\.0\./],
+    ['an unknown field of an empty struct', `${v4}build:\n  tagPolicy:\n    sha256:\n      short: true\n`, /:6:7: unknown field "short" in build\.tagPolicy\.sha256\./],
+    ['an unknown field of a test section', `${v4}test:\n- image: foo\n  structureTest: [x]\n`, /:5:3: unknown field "structureTest" in test\.0 \(did you mean "structureTests"\?\)/],
+    ['a manifests section in a v2 config', 'apiVersion: skaffold/v2beta29\nkind: Config\nmanifests:\n  rawYaml: [k8s.yaml]\n', /:3:1: unknown field "manifests" \(it exists from skaffold\/v3alpha1 on\)/],
+    ['requires before skaffold/v2beta11', 'apiVersion: skaffold/v2beta10\nkind: Config\nrequires:\n- path: ../lib\n', /:3:1: unknown field "requires" \(it exists from skaffold\/v2beta11 on\)/],
+    ['a mapping where a list belongs', `${v4}portForward:\n  resourceType: service\n`, /:4:3: portForward must be array/],
+    ['a list where a mapping belongs', `${v4}deploy:\n  docker: [a]\n`, /:4:11: deploy\.docker must be object/],
+    ['a list where a single value belongs', `${v4}build:\n  local:\n    push: [true]\n`, /:5:11: build\.local\.push must be a single value, not array/],
+  ])('rejects %s, as skaffold decodes strictly', (_name, text, message) => {
+    const error = parseError(text);
+    expect(error).toBeInstanceOf(GitopsError);
+    expect(error.message).toMatch(message);
+  });
+
+  it('says which fields are allowed where an unknown one is', () => {
+    const error = parseError(`${v4}build:\n  tagPolicy:\n    latest: {}\n`);
+    expect(error.message).toMatch(/:5:5: unknown field "latest" in build\.tagPolicy\.$/);
+    expect(error.hint).toBe(
+      'Fields allowed in build.tagPolicy in skaffold/v4beta13: customTemplate, dateTime, envTemplate, gitCommit, inputDigest, sha256. Fix the spelling or remove the field; skaffold rejects unknown fields too.',
+    );
+  });
+
+  it.each([
+    [
+      'v4beta13 with every section nx-gitops does not interpret',
+      `${v4}metadata:
+  name: app
+  labels: {team: a}
+build:
+  local: {push: false, useBuildkit: true, concurrency: 2}
+  insecureRegistries: [localhost:5000]
+  platforms: [linux/amd64]
+  hooks:
+    before:
+    - command: [sh, -c, "true"]
+  artifacts:
+  - image: app
+    context: .
+    platforms: [linux/arm64]
+    docker:
+      dockerfile: Dockerfile
+      target: runtime
+      network: host
+      buildArgs: {VERSION: "{{.VERSION}}", EMPTY: null}
+      cacheFrom: [app:cache]
+      noCache: true
+      secrets:
+      - id: token
+        src: token.txt
+      ssh: default
+    sync:
+      manual:
+      - src: "static/**"
+        dest: /srv
+    requires:
+    - image: base
+      alias: BASE
+  - image: base
+    jib: {project: base, type: gradle, args: [-x, test]}
+  - image: ko://example.com/cmd/app
+    ko: {main: ./cmd/app, flags: [-v]}
+  - image: packs
+    buildpacks: {builder: paketobuildpacks/builder:base, env: [A=b]}
+  - image: bazel
+    bazel: {target: //:image.tar}
+  - image: custom
+    custom:
+      buildCommand: ./build.sh
+      dependencies: {paths: [src]}
+  - image: kaniko
+    kaniko: {dockerfile: Dockerfile, cache: {repo: cache}}
+  tagPolicy:
+    gitCommit: {variant: AbbrevCommitSha, ignoreChanges: true}
+test:
+- image: app
+  structureTests: [./test/*]
+  custom:
+  - command: ./test.sh
+    timeoutSeconds: 60
+manifests:
+  rawYaml: [k8s/*.yaml]
+  kustomize:
+    paths: [overlays/dev]
+    buildArgs: [--load-restrictor LoadRestrictionsNone]
+  output: out/
+deploy:
+  kubeContext: kind
+  statusCheckDeadlineSeconds: 60
+  kubectl:
+    flags: {apply: [--server-side]}
+    defaultNamespace: app
+  docker:
+    images: [app]
+  logs: {prefix: container}
+portForward:
+- resourceType: service
+  resourceName: app
+  port: 8080
+  localPort: 9000
+verify:
+- name: smoke
+  container: {name: smoke, image: curlimages/curl, command: [curl], args: [app]}
+customActions:
+- name: migrate
+  containers:
+  - name: migrate
+    image: app
+resourceSelector:
+  allow:
+  - groupKind: Foo.example.com
+    image: [.spec.image]
+profiles:
+- name: prod
+  activation:
+  - env: ENV=prod
+    kubeContext: prod
+    command: render
+  requiresAllActivations: true
+  build:
+    googleCloudBuild: {projectId: p, machineType: E2_HIGHCPU_8}
+  test: []
+  portForward: []
+  verify: []
+  patches:
+  - op: replace
+    path: /build/artifacts/0/docker/target
+    value: prod
+`,
+    ],
+    [
+      'v2beta29 with kubectl, kustomize and helm deployers',
+      `apiVersion: skaffold/v2beta29
+kind: Config
+build:
+  artifacts:
+  - image: app
+    docker: {dockerfile: Dockerfile}
+  cluster: {namespace: build, pullSecretName: kaniko}
+deploy:
+  kubectl:
+    manifests: [k8s/*.yaml]
+    flags: {global: [--v=2]}
+  kustomize:
+    paths: [overlays/dev]
+    flags: {apply: [--prune]}
+  helm:
+    releases:
+    - name: app
+      chartPath: charts/app
+      artifactOverrides: {image: app}
+      imageStrategy: {helm: {}}
+  statusCheckDeadlineSeconds: 30
+profiles:
+- name: prod
+  deploy:
+    kustomize: {paths: [overlays/prod]}
+`,
+    ],
+    ['top-level anchor keys, as skaffold allows', `${v4}.image: &image app\nbuild:\n  artifacts:\n  - image: *image\n`],
+  ])('loads %s', (_name, text) => {
+    expect(parseSkaffoldConfigs({ text, file: 'skaffold.yaml' }).configs).toHaveLength(1);
+    expect(parseWithPositions({ text, file: 'skaffold.yaml' })).toEqual(parseSkaffoldConfigs({ text, file: 'skaffold.yaml' }));
+  });
+
+  it('drops top-level anchor keys from the config', () => {
+    const { configs } = parseSkaffoldConfigs({ text: `${v4}.image: &image app\nbuild:\n  artifacts:\n  - image: *image\n`, file: 'skaffold.yaml' });
+    expect(Object.keys(configs[0].config)).toEqual(['apiVersion', 'kind', 'build']);
+    expect(configs[0].config.build?.artifacts?.[0].image).toBe('app');
+  });
+
+  it.each([
+    ['an uppercase image', `${v4}build:\n  artifacts:\n  - image: Foo\n`, /skaffold\.yaml:5:12: invalid image "Foo" in build\.artifacts\.0\.image: repository name must be lowercase/],
+    ['an image with bad characters', `${v4}build:\n  artifacts:\n  - image: "foo bar"\n`, /:5:12: invalid image "foo bar" in build\.artifacts\.0\.image: invalid reference format/],
+    ['an image with a tag', `${v4}build:\n  artifacts:\n  - image: foo:1.0\n`, /:5:12: invalid image "foo:1\.0" in build\.artifacts\.0\.image: no tag should be specified/],
+    ['an image with a digest', `${v4}build:\n  artifacts:\n  - image: foo@sha256:${'a'.repeat(64)}\n`, /:5:12: invalid image "foo@sha256:a+" in build\.artifacts\.0\.image: no digest should be specified/],
+    ['an invalid image in a profile', `${v4}profiles:\n- name: p\n  build:\n    artifacts:\n    - image: my_App\n`, /:7:14: invalid image "my_App" in profiles\.0\.build\.artifacts\.0\.image: repository name must be lowercase/],
+  ])('rejects %s at its line', (_name, text, message) => {
+    const error = parseError(text);
+    expect(error.message).toMatch(message);
+    expect(error.hint).toMatch(/repository name/);
+  });
+
+  it('accepts ko:// import paths with uppercase letters, which skaffold lowercases', () => {
+    expect(() => parseSkaffoldConfigs({ text: `${v4}build:\n  artifacts:\n  - image: ko://github.com/Org/cmd\n    ko: {}\n`, file: 'skaffold.yaml' })).not.toThrow();
+  });
+
   it('warns when several tag policies are set', () => {
     const { warnings } = parseSkaffoldConfigs({
       text: 'apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  tagPolicy:\n    sha256: {}\n    gitCommit: {}\n',

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { GitopsError } from '../lib/errors';
-import { skaffoldConfigSchema } from './config-schema';
+import type { FieldPath } from './strict-fields';
 import type { ConfigDependency, Profile, SkaffoldConfig } from './types';
+import { findConfigProblem } from './validate-config';
 
 /** Every `apiVersion` the native engine reads, oldest first. */
 export const SUPPORTED_API_VERSIONS: readonly string[] = [
@@ -41,10 +41,6 @@ export interface ConfigLoadResult {
   warnings: ConfigWarning[];
 }
 
-// validateSchema: false skips compiling the JSON Schema meta-schema on every load (the schema is a tested constant).
-// Unoptimised code compiles in half the time, and the plugin compiles this schema on every graph computation.
-const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } });
-
 /**
  * The position-keeping YAML parser, loaded only when a file needs an error or warning with its line:
  * valid files never pay for loading it.
@@ -53,7 +49,6 @@ function positionalYaml(): typeof import('yaml') {
   return require('yaml') as typeof import('yaml');
 }
 const parsedByContent = new Map<string, ConfigLoadResult>();
-const validateConfig = ajv.compile(skaffoldConfigSchema);
 
 /** `file:line:column` for `offset` in a parsed document, for error messages. */
 function locate(file: string, lineCounter: LineCounter, offset: number | undefined): string {
@@ -66,7 +61,7 @@ function locate(file: string, lineCounter: LineCounter, offset: number | undefin
  * The source offset of the node at `path`, or of its closest existing ancestor. For a mapping entry the
  * offset of its key is used with `atKey`, so "unknown field" errors point at the field name.
  */
-function offsetOf(document: Document, path: ReadonlyArray<string | number>, atKey = false): number | undefined {
+function offsetOf(document: Document, path: FieldPath, atKey = false): number | undefined {
   const { isMap, isNode, isScalar } = positionalYaml();
   const parent = atKey && path.length > 0 ? document.getIn(path.slice(0, -1), true) : undefined;
   if (isMap(parent)) {
@@ -78,32 +73,6 @@ function offsetOf(document: Document, path: ReadonlyArray<string | number>, atKe
     if (isNode(node) && node.range) return node.range[0];
   }
   return undefined;
-}
-
-function describeSchemaError(error: ErrorObject): string {
-  const where = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the document';
-  if (error.keyword === 'additionalProperties') {
-    return `unknown field "${(error.params as { additionalProperty: string }).additionalProperty}" in ${where}`;
-  }
-  if (error.keyword === 'required') {
-    return `${where} is missing the required field "${(error.params as { missingProperty: string }).missingProperty}"`;
-  }
-  if (error.keyword === 'enum') {
-    return `${where} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-  }
-  return `${where} ${error.message ?? 'is invalid'}`;
-}
-
-function pathSegments(instancePath: string, error: ErrorObject): Array<string | number> {
-  const segments: Array<string | number> = instancePath
-    .split('/')
-    .slice(1)
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-  if (error.keyword === 'additionalProperties') {
-    segments.push((error.params as { additionalProperty: string }).additionalProperty);
-  }
-  return segments;
 }
 
 const PATCH_PATH_RENAMES: ReadonlyArray<[string, string]> = [
@@ -120,6 +89,15 @@ function isV2(apiVersion: string): boolean {
 }
 
 type Section = Record<string, unknown>;
+
+/**
+ * Drops top-level keys that start with "." (skaffold's removeYamlAnchors): they hold YAML anchors for
+ * the rest of the file and are not config fields.
+ */
+function withoutAnchorKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(raw).some((key) => key.startsWith('.'))) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => !key.startsWith('.')));
+}
 
 /** Moves the manifest sources of a v2 `deploy` section into a v3 `manifests` section (as v2beta29/upgrade.go). */
 function upgradeDeploySection(section: { deploy?: unknown; manifests?: unknown }): void {
@@ -200,9 +178,10 @@ function parseValidConfigs(options: { text: string; file: string }): ConfigLoadR
   const configs: LoadedConfig[] = [];
   for (const [documentIndex, value] of documents.entries()) {
     if (value === null || value === undefined) continue;
-    const raw = value as Record<string, unknown>;
-    if (typeof value !== 'object' || Array.isArray(value) || raw.kind !== 'Config') return undefined;
-    if (typeof raw.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(raw.apiVersion) || !validateConfig(raw)) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) return undefined;
+    const raw = withoutAnchorKeys(value as Record<string, unknown>);
+    if (raw.kind !== 'Config' || typeof raw.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(raw.apiVersion)) return undefined;
+    if (findConfigProblem(raw, { apiVersion: raw.apiVersion })) return undefined;
     const config = upgradeConfig(raw as unknown as SkaffoldConfig);
     if (Object.keys(config.build?.tagPolicy ?? {}).length > 1) return undefined;
     configs.push({ config, file: options.file, dir: dirname(options.file), documentIndex });
@@ -234,7 +213,7 @@ export function parseWithPositions(options: { text: string; file: string }): Con
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new GitopsError(`${locate(file, lineCounter, offsetOf(document, []))}: a skaffold config must be a mapping.`);
     }
-    const raw = value as Record<string, unknown>;
+    const raw = withoutAnchorKeys(value as Record<string, unknown>);
     if (raw.kind !== 'Config') {
       throw new GitopsError(
         `${locate(file, lineCounter, offsetOf(document, ['kind']))}: unknown kind ${JSON.stringify(raw.kind)}; skaffold configs have "kind: Config".`,
@@ -248,12 +227,9 @@ export function parseWithPositions(options: { text: string; file: string }): Con
         },
       );
     }
-    if (!validateConfig(raw)) {
-      const error = (validateConfig.errors ?? [])[0];
-      const where = locate(file, lineCounter, offsetOf(document, pathSegments(error.instancePath, error), error.keyword === 'additionalProperties'));
-      throw new GitopsError(`${where}: ${describeSchemaError(error)}.`, {
-        hint: 'See the skaffold.yaml reference for this apiVersion.',
-      });
+    const problem = findConfigProblem(raw, { apiVersion: raw.apiVersion });
+    if (problem) {
+      throw new GitopsError(`${locate(file, lineCounter, offsetOf(document, problem.path, problem.atKey))}: ${problem.message}.`, { hint: problem.hint });
     }
     const config = upgradeConfig(raw as unknown as SkaffoldConfig);
     const policy = config.build?.tagPolicy;
@@ -270,6 +246,26 @@ export function parseWithPositions(options: { text: string; file: string }): Con
     throw new GitopsError(`${file}: no skaffold config found (the file is empty).`);
   }
   return { configs, warnings };
+}
+
+/**
+ * `file:line:column` of a path in one document of a skaffold.yaml (the key itself with `atKey`), or of its
+ * closest existing ancestor; just `file` when the file cannot be read. Parses the file with positions, so
+ * it is meant for error messages only.
+ */
+export function locateInConfigFile(options: { file: string; documentIndex: number; path: FieldPath; atKey?: boolean }): string {
+  let text: string;
+  try {
+    text = readFileSync(options.file, 'utf8');
+  } catch {
+    return options.file;
+  }
+  const { LineCounter, parseAllDocuments } = positionalYaml();
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const document = Array.isArray(documents) ? documents[options.documentIndex] : undefined;
+  if (!document) return options.file;
+  return locate(options.file, lineCounter, offsetOf(document, options.path, options.atKey));
 }
 
 /** The skaffold.yaml a `requires[].path` points at: the file itself, or `skaffold.yaml` in that directory. */

@@ -114,6 +114,22 @@ export function tryParseImageReference(image: string): ImageReference | undefine
   return referenceProblem(sanitizeImageName(image)) === undefined ? parseImageReference(image) : undefined;
 }
 
+/**
+ * Why an artifact's `image` cannot be built and tagged, or undefined: it must be a repository name without
+ * tag or digest, as skaffold's config validation requires. Unlike skaffold, which lowercases the name before
+ * checking it, an uppercase name is refused, since the reference tagged from it (`Foo:<tag>`) is not one a
+ * cluster can pull; `ko://` import paths are lowercased first, as skaffold does.
+ */
+export function artifactImageProblem(image: string): string | undefined {
+  const checked = image.startsWith('ko://') ? sanitizeImageName(image) : image;
+  const problem = referenceProblem(checked);
+  if (problem !== undefined) return problem;
+  const match = referenceRegexp.exec(checked) as RegExpExecArray;
+  if (match[2] !== undefined) return 'no tag should be specified; the tag policy (build.tagPolicy) computes it';
+  if (match[3] !== undefined) return 'no digest should be specified; the tag policy (build.tagPolicy) computes the tag and digestSource the digest';
+  return undefined;
+}
+
 /** Writes a reference back as text: `baseName[:tag][@digest]`. */
 export function formatImageReference(reference: Pick<ImageReference, 'baseName'> & Partial<ImageReference>): string {
   let text = reference.baseName;
