@@ -1,4 +1,7 @@
-import { parseSkaffoldConfigs, type ResolvedConfig } from './config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSkaffoldConfigs, parseSkaffoldConfigs, type ResolvedConfig } from './config';
 import { applyJsonPatch, applyProfilesToConfigs, isProfileAutoActivated } from './profiles';
 
 function resolved(text: string): ResolvedConfig[] {
@@ -117,6 +120,51 @@ profiles:
     expect(results.map((r) => r.activeProfiles)).toEqual([['extra', 'production'], ['production']]);
     const without = applyProfilesToConfigs({ configs: [dependency, root], profiles: [], env: {} });
     expect(without.map((r) => r.activeProfiles)).toEqual([[], []]);
+  });
+});
+
+describe('applyProfilesToConfigs on the config its patches leave', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nx-gitops-patch-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function environment(text: string, profile: string) {
+    writeFileSync(join(dir, 'skaffold.yaml'), text);
+    const { configs } = loadSkaffoldConfigs({ file: join(dir, 'skaffold.yaml') });
+    return applyProfilesToConfigs({ configs, profiles: [profile], env: {} });
+  }
+
+  const withPatch = (patch: string) =>
+    `apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts:\n  - image: foo\n---\napiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts:\n  - image: bar\nprofiles:\n- name: prod\n  patches:\n  - op: replace\n    path: /build/artifacts/0/image\n    value: baz\n${patch}`;
+
+  it.each([
+    [
+      'an unknown field',
+      '  - op: add\n    path: /build/artifacts/0/docker\n    value: {dockerfil: Dockerfile.prod}\n',
+      /skaffold\.yaml:18:5: profile "prod" patch 1 \(add \/build\/artifacts\/0\/docker\) makes the config invalid: unknown field "dockerfil" in build\.artifacts\.0\.docker \(did you mean "dockerfile"\?\)\./,
+    ],
+    [
+      'an unknown section',
+      '  - op: add\n    path: /manifest\n    value: {rawYaml: [k8s.yaml]}\n',
+      /skaffold\.yaml:18:5: profile "prod" patch 1 \(add \/manifest\) makes the config invalid: unknown field "manifest" \(did you mean "manifests"\?\)\./,
+    ],
+    [
+      'an invalid image',
+      '  - path: /build/artifacts/0/image\n    value: Baz\n',
+      /skaffold\.yaml:18:5: profile "prod" patch 1 \(replace \/build\/artifacts\/0\/image\) makes the config invalid: invalid image "Baz" in build\.artifacts\.0\.image: repository name must be lowercase\./,
+    ],
+  ])('fails at the patch that leaves %s', (_name, patch, message) => {
+    expect(() => environment(withPatch(patch), 'prod')).toThrow(message);
+  });
+
+  it('applies patches that leave a valid config, v2 paths included', () => {
+    const [config] = environment(
+      'apiVersion: skaffold/v2beta28\nkind: Config\ndeploy:\n  kustomize:\n    paths: [overlays/dev]\nprofiles:\n- name: prod\n  patches:\n  - path: /deploy/kustomize/paths/0\n    value: overlays/prod\n  - op: add\n    path: /deploy/kustomize/buildArgs\n    value: [--enable-helm]\n',
+      'prod',
+    );
+    expect(config.config.manifests).toEqual({ kustomize: { paths: ['overlays/prod'], buildArgs: ['--enable-helm'] } });
   });
 });
 

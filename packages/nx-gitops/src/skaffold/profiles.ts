@@ -1,6 +1,7 @@
 import { GitopsError } from '../lib/errors';
-import type { ResolvedConfig } from './config';
+import { locateInConfigFile, type ResolvedConfig } from './config';
 import type { Profile, SkaffoldConfig } from './types';
+import { findConfigProblem } from './validate-config';
 
 /** Object paths (dot-joined) that skaffold replaces whole when a profile sets them: oneOf groups and pointers. */
 const REPLACED_WHOLE = new Set([
@@ -49,11 +50,15 @@ function overlay(base: unknown, override: unknown, path: string): unknown {
 /**
  * Overlays one profile on a config the way skaffold does: field by field over objects, with lists, oneOf
  * groups (tag policy, build type) and pointer sections (e.g. `manifests.kustomize`) replaced whole, and zero
- * values never overriding; then applies the profile's JSON patches.
+ * values never overriding; then applies the profile's JSON patches. A patch that leaves a field the
+ * config's apiVersion does not have, or an invalid artifact image, fails at the patch's line (skaffold
+ * would drop such a field silently, so the patch would not do what it says). `documentIndex` (default 0)
+ * is the config's document in `file`, used to point at the patch.
  */
-export function applyProfile(options: { config: SkaffoldConfig; profile: Profile; file: string }): SkaffoldConfig {
+export function applyProfile(options: { config: SkaffoldConfig; profile: Profile; file: string; documentIndex?: number }): SkaffoldConfig {
   const { profile } = options;
   let config = structuredClone(options.config);
+  const profileIndex = (options.config.profiles ?? []).findIndex((candidate) => candidate.name === profile.name);
   for (const [key, value] of Object.entries(profile)) {
     if (['name', 'activation', 'requiresAllActivations', 'patches'].includes(key)) continue;
     (config as Record<string, unknown>)[key] = overlay(config[key], value, key);
@@ -67,8 +72,33 @@ export function applyProfile(options: { config: SkaffoldConfig; profile: Profile
         { hint: 'Fix the patch path in that profile.' },
       );
     }
+    assertPatchedConfigValid({ ...options, config, apiVersion: options.config.apiVersion, profileIndex, patchIndex: index });
   }
   return config;
+}
+
+/** Fails when a profile's patch left the config with something its apiVersion rejects. */
+function assertPatchedConfigValid(options: {
+  config: SkaffoldConfig;
+  apiVersion: string;
+  profile: Profile;
+  file: string;
+  documentIndex?: number;
+  profileIndex: number;
+  patchIndex: number;
+}): void {
+  const { config, profile, profileIndex, patchIndex } = options;
+  const problem = findConfigProblem(config, { apiVersion: options.apiVersion, layout: 'upgraded' });
+  if (!problem) return;
+  const patch = profile.patches![patchIndex];
+  const where = locateInConfigFile({
+    file: options.file,
+    documentIndex: options.documentIndex ?? 0,
+    path: profileIndex < 0 ? [] : ['profiles', profileIndex, 'patches', patchIndex],
+  });
+  throw new GitopsError(`${where}: profile "${profile.name}" patch ${patchIndex} (${patch.op ?? 'replace'} ${patch.path}) makes the config invalid: ${problem.message}.`, {
+    hint: `${problem.hint} Fix the patch's path or value.`,
+  });
 }
 
 function decodePointer(pointer: string): string[] {
@@ -257,7 +287,7 @@ export function applyProfilesToConfigs(options: {
     activeByKey.set(key, names);
     let config = resolved.config;
     for (const name of names) {
-      config = applyProfile({ config, profile: profiles.find((profile) => profile.name === name)!, file: resolved.file });
+      config = applyProfile({ config, profile: profiles.find((profile) => profile.name === name)!, file: resolved.file, documentIndex: resolved.documentIndex });
     }
     results[index] = { ...resolved, config, activeProfiles: names };
   }
