@@ -1,5 +1,5 @@
 import { GitopsError } from '../lib/errors';
-import { branchNameProblem, expandTemplate, repositoryPathProblem, resolveBranchName, resolveRepositoryPath } from './templates';
+import { branchNameProblem, expandTemplate, repositoryPathProblem, resolveBranchName, resolveRepositoryPath, templateUses } from './templates';
 
 const values = { project: 'foo', environment: 'production' };
 
@@ -19,6 +19,45 @@ describe('expandTemplate', () => {
     expect(error).toBeInstanceOf(GitopsError);
     expect(error?.message).toContain('{env}');
     expect(error?.hint).toContain('{project}, {environment}');
+  });
+});
+
+describe('%name% placeholders and templates Nx interpolated', () => {
+  it('replaces %name% as {name}, which Nx leaves alone on the command line', () => {
+    expect(expandTemplate({ template: '%project%/%environment%-{project}', values, option: 'branch' })).toBe('foo/production-foo');
+    expect(expandTemplate({ template: '100% of %project%', values, option: 'message' })).toBe('100% of foo');
+    expect(() => expandTemplate({ template: '%projct%', values, option: 'branch' })).toThrow(/Unknown placeholder %projct%/);
+  });
+
+  it('rejects [object Object], what Nx makes of {project} in a CLI value, with the %project% hint', () => {
+    const error = (() => {
+      try {
+        resolveBranchName({ template: '[object Object]/production', values });
+      } catch (caught) {
+        return caught as GitopsError;
+      }
+    })();
+    expect(error?.message).toBe(
+      'The "branch" template "[object Object]/production" contains "[object Object]": Nx replaced {project} in a command-line value before nx-gitops saw it.',
+    );
+    expect(error?.hint).toContain('%project%');
+    expect(() => expandTemplate({ template: 'deploy [object Object]', values, option: 'message' })).toThrow(/"message" template/);
+  });
+
+  it('checks the template before expansion as well as the result', () => {
+    expect(() => resolveBranchName({ template: '%project%/../%environment%', values })).toThrow(
+      'Refusing the "branch" template "%project%/../%environment%": it contains "..".',
+    );
+    expect(() => resolveRepositoryPath({ template: '{project}/../../x.yaml', values })).toThrow(/Refusing the "path" template .*"\.\." component/);
+    expect(() => resolveRepositoryPath({ template: '{environment}', values: { environment: '../x' } })).toThrow(
+      'Refusing manifest path "../x" (from the "path" template "{environment}"): it contains a ".." component.',
+    );
+  });
+
+  it('tells whether a template uses a placeholder in either syntax', () => {
+    expect(templateUses('{project}/x', 'project')).toBe(true);
+    expect(templateUses('%project%/x', 'project')).toBe(true);
+    expect(templateUses('{environment}', 'project')).toBe(false);
   });
 });
 

@@ -1,25 +1,59 @@
 import { GitopsError } from '../lib/errors';
 
-/** Values a branch, path or message template may refer to as `{name}`. */
+/** Values a branch, path or message template may refer to as `{name}` or `%name%`. */
 export type TemplateValues = Readonly<Record<string, string>>;
 
 /**
- * Replaces every `{name}` in `template` with its value. An unknown placeholder is an error rather than
- * text left in place, so a typo cannot silently publish to a branch literally named `{projct}/...`.
+ * A placeholder: `{name}`, or `%name%`, which Nx leaves alone on the command line (Nx interpolates any
+ * `{…}` in a CLI override, so `--branch='{project}/…'` arrives as `[object Object]/…`).
+ */
+const PLACEHOLDER = /\{([^{}]*)\}|%([A-Za-z][A-Za-z0-9_]*)%/g;
+
+/** What Nx makes of `{project}` in a command-line override. */
+const NX_MANGLED_PROJECT = '[object Object]';
+
+/**
+ * Throws when `template` carries the text Nx leaves for `{project}` in a command-line override: the
+ * template the user wrote is lost, and publishing it would write to a branch named `[object Object]…`.
+ */
+export function refuseNxMangledTemplate(options: { template: string; option: string }): void {
+  if (!options.template.includes(NX_MANGLED_PROJECT)) return;
+  throw new GitopsError(
+    `The "${options.option}" template "${options.template}" contains "${NX_MANGLED_PROJECT}": Nx replaced {project} in a command-line value before nx-gitops saw it.`,
+    { hint: `Write the placeholders of the "${options.option}" option as %project%, %environment%, … on the command line; Nx leaves those alone.` },
+  );
+}
+
+/**
+ * Replaces every `{name}` and `%name%` in `template` with its value. An unknown placeholder is an error
+ * rather than text left in place, so a typo cannot silently publish to a branch literally named
+ * `{projct}/...`; so is a template Nx has mangled (see {@link refuseNxMangledTemplate}).
  */
 export function expandTemplate(options: { template: string; values: TemplateValues; option: string }): string {
-  return options.template.replace(/\{([^{}]*)\}/g, (match, name: string) => {
-    const value = options.values[name];
+  refuseNxMangledTemplate(options);
+  return options.template.replace(PLACEHOLDER, (match, braced: string | undefined, percent: string | undefined) => {
+    const name = braced ?? percent ?? '';
+    const value = Object.prototype.hasOwnProperty.call(options.values, name) ? options.values[name] : undefined;
     if (value === undefined) {
       const known = Object.keys(options.values)
         .map((key) => `{${key}}`)
         .join(', ');
       throw new GitopsError(`Unknown placeholder ${match} in the "${options.option}" template "${options.template}".`, {
-        hint: `Use only ${known} in the "${options.option}" option.`,
+        hint: `Use only ${known} (or %name% for {name}) in the "${options.option}" option.`,
       });
     }
     return value;
   });
+}
+
+/** Whether `template` refers to the placeholder `name`, in either syntax. */
+export function templateUses(template: string, name: string): boolean {
+  return template.includes(`{${name}}`) || template.includes(`%${name}%`);
+}
+
+/** `template` with every placeholder replaced by a plain word, to check the shape the user wrote before any value goes in. */
+function templateShape(template: string): string {
+  return template.replace(PLACEHOLDER, 'x');
 }
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
@@ -65,27 +99,37 @@ export function repositoryPathProblem(path: string): string | null {
   return null;
 }
 
-/** Expands the branch template and throws a {@link GitopsError} naming the `branch` option when the result is unsafe. */
+/**
+ * Expands the branch template and throws a {@link GitopsError} naming the `branch` option when the
+ * template itself (its placeholders set aside) or the branch name it gives is unsafe.
+ */
 export function resolveBranchName(options: { template: string; values: TemplateValues; option?: string }): string {
   const option = options.option ?? 'branch';
+  refuseNxMangledTemplate({ template: options.template, option });
+  const hint = `Set the "${option}" option to a valid git branch name such as "{project}/{environment}".`;
+  const shapeProblem = branchNameProblem(templateShape(options.template));
+  if (shapeProblem) throw new GitopsError(`Refusing the "${option}" template "${options.template}": ${shapeProblem}.`, { hint });
   const name = expandTemplate({ template: options.template, values: options.values, option });
   const problem = branchNameProblem(name);
   if (problem) {
-    throw new GitopsError(`Refusing branch name "${name}" (from the "${option}" template "${options.template}"): ${problem}.`, {
-      hint: `Set the "${option}" option to a valid git branch name such as "{project}/{environment}".`,
-    });
+    throw new GitopsError(`Refusing branch name "${name}" (from the "${option}" template "${options.template}"): ${problem}.`, { hint });
   }
   return name;
 }
 
-/** Expands the path template and throws a {@link GitopsError} naming the `path` option when the result is unsafe. */
+/**
+ * Expands the path template and throws a {@link GitopsError} naming the `path` option when the template
+ * itself (its placeholders set aside) or the path it gives is unsafe.
+ */
 export function resolveRepositoryPath(options: { template: string; values: TemplateValues }): string {
+  refuseNxMangledTemplate({ template: options.template, option: 'path' });
+  const hint = 'Set the "path" option to a relative path inside the branch, such as "manifest.yaml" or "{environment}/manifest.yaml".';
+  const shapeProblem = repositoryPathProblem(templateShape(options.template));
+  if (shapeProblem) throw new GitopsError(`Refusing the "path" template "${options.template}": ${shapeProblem}.`, { hint });
   const path = expandTemplate({ template: options.template, values: options.values, option: 'path' });
   const problem = repositoryPathProblem(path);
   if (problem) {
-    throw new GitopsError(`Refusing manifest path "${path}" (from the "path" template "${options.template}"): ${problem}.`, {
-      hint: 'Set the "path" option to a relative path inside the branch, such as "manifest.yaml" or "{environment}/manifest.yaml".',
-    });
+    throw new GitopsError(`Refusing manifest path "${path}" (from the "path" template "${options.template}"): ${problem}.`, { hint });
   }
   return path;
 }
