@@ -41,6 +41,28 @@ describe('planTrees', () => {
     expect(plan).toEqual([{ dir: '', entries: [{ name: 'manifest.yaml', mode: '100644', type: 'blob', sha: blob(9) }] }]);
   });
 
+  it('in replace mode with a directory replaces only what is under it', () => {
+    const plan = planTrees({ current: listing, files: [{ path: 'apps/foo/new.yaml', blob: blob(9) }], mode: 'replace', replaceDir: 'apps/foo' });
+    expect(plan).toEqual([
+      { dir: 'apps/foo', entries: [{ name: 'new.yaml', mode: '100644', type: 'blob', sha: blob(9) }] },
+      {
+        dir: 'apps',
+        entries: [
+          { name: 'bar', mode: '040000', type: 'tree', sha: tree(3) },
+          { name: 'foo', mode: '040000', type: 'tree', dir: 'apps/foo' },
+        ],
+      },
+      {
+        dir: '',
+        entries: [
+          { name: 'README.md', mode: '100644', type: 'blob', sha: blob(1) },
+          { name: 'apps', mode: '040000', type: 'tree', dir: 'apps' },
+          { name: 'vendor', mode: '160000', type: 'commit', sha: blob(4) },
+        ],
+      },
+    ]);
+  });
+
   it('replaces a file that stands where a directory must go', () => {
     const plan = planTrees({ current: listing, files: [{ path: 'README.md/x.yaml', blob: blob(9) }], mode: 'merge' });
     expect(plan[0]).toEqual({ dir: 'README.md', entries: [{ name: 'x.yaml', mode: '100644', type: 'blob', sha: blob(9) }] });

@@ -19,7 +19,8 @@ export interface PlannedFile {
 
 /**
  * How the rendered files combine with what the branch holds: `merge` writes them and keeps every other
- * file; `replace` makes the branch hold exactly the rendered files.
+ * file; `replace` makes the directory the rendered files go to (the whole branch for a top-level path)
+ * hold exactly the rendered files.
  */
 export type PublishMode = 'merge' | 'replace';
 
@@ -104,14 +105,45 @@ function collectWrites(dir: DirNode, path: string, writes: PlannedTree[]): void 
   writes.push({ dir: path, entries });
 }
 
+/** Whether `path` is `dir` or lies below it (`''` is the root, holding everything). */
+export function isWithinDir(path: string, dir: string): boolean {
+  return dir === '' || path === dir || path.startsWith(`${dir}/`);
+}
+
+/** The branch's tree with everything at or below `dir` removed, every directory on the way to it marked as changed. */
+function treeWithoutDir(listing: readonly TreeListingEntry[], dir: string): DirNode {
+  const root = treeFromListing(listing.filter((entry) => !isWithinDir(entry.path, dir)));
+  let node: DirNode = root;
+  for (const part of dir.split('/').slice(0, -1)) {
+    const child = node.children.get(part);
+    if (child?.kind !== 'dir') break;
+    child.sha = undefined;
+    node = child;
+  }
+  return root;
+}
+
 /**
- * Plans the trees of the next commit: starting from the branch's current listing (`merge`) or from
- * nothing (`replace`), places every file and returns the trees to create, children before parents and
- * the root last. Directories nothing was written into keep their existing tree id, so a merge into a
- * large branch only rewrites the directories on the written paths.
+ * Plans the trees of the next commit: starting from the branch's current listing (`merge`), or from it
+ * without anything under `replaceDir` (`replace`; the default `''` replaces the whole branch), places
+ * every file and returns the trees to create, children before parents and the root last. Directories
+ * nothing was written into keep their existing tree id, so a merge into a large branch only rewrites the
+ * directories on the written paths.
  */
-export function planTrees(options: { current: readonly TreeListingEntry[]; files: readonly PlannedFile[]; mode: PublishMode }): PlannedTree[] {
-  const root: DirNode = options.mode === 'merge' ? treeFromListing(options.current) : { kind: 'dir', children: new Map() };
+export function planTrees(options: {
+  current: readonly TreeListingEntry[];
+  files: readonly PlannedFile[];
+  mode: PublishMode;
+  /** With `replace`: the directory of the branch the rendered files own (`''` for the whole branch). */
+  replaceDir?: string;
+}): PlannedTree[] {
+  const replaceDir = options.replaceDir ?? '';
+  const root: DirNode =
+    options.mode === 'merge'
+      ? treeFromListing(options.current)
+      : replaceDir === ''
+        ? { kind: 'dir', children: new Map() }
+        : treeWithoutDir(options.current, replaceDir);
   root.sha = undefined;
   const seen = new Set<string>();
   for (const file of options.files) {

@@ -26,6 +26,8 @@ export interface PublishRequest {
   /** Branch a missing `branch` starts from; `null` starts it with a root commit. */
   baseBranch: string | null;
   mode: PublishMode;
+  /** With `replace`: the branch directory the request owns and replaces (`''`, the default, is the whole branch). */
+  replaceDir?: string;
   files: PublishFile[];
   /** The full commit message, trailers included. */
   message: string;
@@ -276,15 +278,16 @@ async function buildBranches(options: {
   for (let round = 0; ; round++) {
     const active = states.filter((state) => !state.job.done && round < state.job.requests.length);
     if (active.length === 0) break;
-    const toList = active.filter((state) => state.job.requests[round].mode === 'merge' && state.headTree);
+    const keepsFiles = (request: PublishRequest) => request.mode === 'merge' || (request.replaceDir ?? '') !== '';
+    const toList = active.filter((state) => keepsFiles(state.job.requests[round]) && state.headTree);
     const listings = await cache.listTrees(toList.map((state) => state.headTree!));
     const planned: Array<{ state: BuildState; plan: PlannedTree[] }> = [];
     for (const state of active) {
       const request = state.job.requests[round];
       try {
-        const current = request.mode === 'merge' && state.headTree ? listings.get(state.headTree)! : [];
+        const current = keepsFiles(request) && state.headTree ? listings.get(state.headTree)! : [];
         const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(file.sourceFile)! }));
-        planned.push({ state, plan: planTrees({ current, files, mode: request.mode }) });
+        planned.push({ state, plan: planTrees({ current, files, mode: request.mode, replaceDir: request.replaceDir }) });
       } catch (error) {
         failJob(state.job, error);
       }
