@@ -12,6 +12,8 @@ export interface Provenance {
   sourceRepository: string | null;
   /** The CI build that published, when known. */
   buildUrl: string | null;
+  /** Files the render read differed from `sourceCommit` and `allowDirty` published them anyway. */
+  sourceDirty?: boolean;
 }
 
 /** Length of the abbreviated source commit in the subject, as in skaffold's `gitCommit` tags. */
@@ -19,8 +21,9 @@ const SHORT_SHA_LENGTH = 7;
 
 /**
  * Builds the full commit message: the expanded `template` (placeholders `{project}`, `{environment}`,
- * `{branch}`, `{sourceCommit}`, `{shortSourceCommit}`), a blank line, then the trailers
- * `Source-Commit`, `Source-Repository` and `Build-Url` for those that are known. Trailers are always
+ * `{branch}`, `{sourceCommit}`, `{shortSourceCommit}`, each also written `%name%`), a blank line, then
+ * the trailers `Source-Commit`, `Source-Repository`, `Build-Url` for those that are known, and
+ * `Source-Dirty: true` when uncommitted changes were published. Trailers are always
  * added, whatever the template, because deployment tooling reads them.
  */
 export function formatCommitMessage(options: {
@@ -51,6 +54,7 @@ export function formatCommitMessage(options: {
     sourceCommit ? `Source-Commit: ${sourceCommit}` : null,
     sourceRepository ? `Source-Repository: ${sourceRepository}` : null,
     buildUrl ? `Build-Url: ${buildUrl}` : null,
+    options.provenance.sourceDirty ? 'Source-Dirty: true' : null,
   ].filter((line): line is string => line !== null);
   return trailers.length > 0 ? `${body}\n\n${trailers.join('\n')}\n` : `${body}\n`;
 }

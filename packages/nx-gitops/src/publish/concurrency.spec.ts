@@ -62,8 +62,11 @@ describe('publishers in separate processes sharing one manifest repository and o
     // The shared branch holds every publisher's commit, in one line of history, and every file.
     const shared = await branchLog(sandbox.remote, 'production');
     expect(shared).toHaveLength(PUBLISHERS);
-    const trailers = shared.map((commit) => /Source-Commit: (\w+)/.exec(commit.message)?.[1]).sort();
-    expect(trailers).toEqual([...sourceCommits].sort());
+    // Provenance is the publishing workspace's HEAD, whatever commit images.json names.
+    const head = (await runCommand('git', ['-C', sandbox.workspace, 'rev-parse', 'HEAD'])).stdout.trim();
+    const subjects = shared.map((commit) => commit.message.split('\n')[0]).sort();
+    expect(subjects).toEqual(Array.from({ length: PUBLISHERS }, (_, index) => `svc-${index}/production: render ${head.slice(0, 7)}`).sort());
+    for (const commit of shared) expect(commit.message).toContain(`Source-Commit: ${head}\n`);
     const reported = outcomes.filter((outcome) => outcome.branch === 'production').map((outcome) => outcome.commit).sort();
     expect(reported).toEqual(shared.map((commit) => commit.sha).sort());
     expect(await branchFiles(sandbox.remote, 'production')).toEqual(
@@ -74,7 +77,7 @@ describe('publishers in separate processes sharing one manifest repository and o
     for (let index = 0; index < PUBLISHERS; index++) {
       const log = await branchLog(sandbox.remote, `svc-${index}/staging`);
       expect(log).toHaveLength(1);
-      expect(log[0].message).toContain(`Source-Commit: ${sourceCommits[index]}`);
+      expect(log[0].message).toContain(`Source-Commit: ${head}\n`);
     }
 
     // The report, written by all 8 processes, holds all 16 entries.

@@ -8,7 +8,7 @@ export interface PublishManifestOptions {
   environment?: string;
   /** The manifest repository; defaults to the `NX_GITOPS_MANIFEST_REPOSITORY` environment variable. */
   manifestRepository?: string;
-  /** Branch template with `{project}` and `{environment}`. */
+  /** Branch template with `{project}` and `{environment}` (or `%project%` and `%environment%`). */
   branch?: string;
   /** Path template of the manifest inside the branch. */
   path?: string;
@@ -21,7 +21,10 @@ export interface PublishManifestOptions {
   mode?: PublishMode;
   dryRun?: boolean;
   maxAttempts?: number;
+  /** Publish even when files the render read differ from `HEAD`, or an image carries a `-dirty` tag. */
   allowDirty?: boolean;
+  /** Publish a render that holds no Kubernetes object. */
+  allowEmpty?: boolean;
 }
 
 /** The defaults schema.json declares, applied again here for callers that bypass Nx. */
@@ -33,6 +36,7 @@ export const PUBLISH_DEFAULTS = {
   dryRun: false,
   maxAttempts: 5,
   allowDirty: false,
+  allowEmpty: false,
 } as const satisfies PublishManifestOptions;
 
 /** The identity commits carry when neither the options nor the workspace's git config name one. */

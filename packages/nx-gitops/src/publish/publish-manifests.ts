@@ -5,7 +5,8 @@ import { withoutCredentials } from './commit-message';
 import { defaultCacheRoot } from './git-cache';
 import { publishToRepository, type PublishOutcome } from './publisher';
 import { writePublishReport, type PublishReportEntry } from './report';
-import { resolveTarget, type PublishTarget, type ResolvedTarget } from './request';
+import { readRenderedOutput, resolveTarget, type PublishTarget, type RenderedOutput, type ResolvedTarget } from './request';
+import { changedSourcesOf, findChangedSources } from './source-status';
 import { readWorkspaceGitInfo } from './workspace-info';
 
 /** The result of one target. */
@@ -24,7 +25,9 @@ export interface PublishRunResult {
 
 /**
  * Publishes the rendered manifests of `targets`: validates every target first (templates, repository,
- * rendered files, dirty images) without touching git, then publishes the valid ones grouped by
+ * rendered files, empty renders, stale build artifacts, dirty images, and — with one `git status` of the
+ * workspace for the whole run — files the renders read that differ from `HEAD`) without touching the
+ * manifest repository, then publishes the valid ones grouped by
  * manifest repository — one fetch and one push per repository — and records every outcome in
  * `dist/manifests/publish-report.json`. One target's failure never stops the others.
  */
@@ -43,35 +46,63 @@ export async function publishManifests(options: {
   const outcomes: TargetOutcome[] = [];
   const groups = new Map<string, ResolvedTarget[]>();
   const targetsById = new Map(options.targets.map((target) => [target.id, target]));
+  const dirtyById = new Map<string, string[]>();
+  const fail = (target: PublishTarget, error: unknown) => {
+    const message = describeError(error);
+    loggerFor(target).error(message);
+    outcomes.push({
+      id: target.id,
+      project: target.project,
+      environment: target.options.environment ?? target.configuration ?? '',
+      repository: null,
+      branch: '',
+      paths: [],
+      status: 'failed',
+      commit: null,
+      previousCommit: null,
+      attempts: 0,
+      dryRun: target.options.dryRun ?? false,
+      error: message,
+    });
+  };
+  const rendered = new Map<PublishTarget, RenderedOutput>();
   for (const target of options.targets) {
     try {
-      const resolved = resolveTarget({ workspaceRoot: options.workspaceRoot, target, workspace, env });
+      rendered.set(target, readRenderedOutput({ workspaceRoot: options.workspaceRoot, target }));
+    } catch (error) {
+      fail(target, error);
+    }
+  }
+  // One git status for every source of the run; renders that recorded none (older versions) are not asked about.
+  const sources = [...rendered.values()].flatMap((output) => output.images.sources ?? []);
+  const changed = await findChangedSources({ workspaceRoot: options.workspaceRoot, sources, prefix: workspace.prefix });
+  for (const [target, output] of rendered) {
+    try {
+      const resolved = resolveTarget({
+        workspaceRoot: options.workspaceRoot,
+        target,
+        workspace,
+        env,
+        rendered: output,
+        changed: changed && output.images.sources ? changedSourcesOf(changed, output.images.sources) : null,
+      });
       if (withoutCredentials(resolved.repository) !== resolved.repository) {
         loggerFor(target).warn(
           'The manifest repository URL carries credentials; they are used but kept out of git\'s command line. ' +
             'Prefer the NX_GITOPS_TOKEN environment variable: a URL in nx.json or project.json is a secret on disk.',
         );
       }
+      if (resolved.sourceDirty) {
+        loggerFor(target).warn(
+          `Publishing uncommitted changes (allowDirty); the commit carries "Source-Dirty: true"` +
+            (resolved.dirtySources.length > 0 ? `: ${resolved.dirtySources.join(', ')}.` : '.'),
+        );
+      }
+      dirtyById.set(target.id, resolved.dirtySources);
       const key = `${resolved.dryRun ? 'dry' : 'push'}\0${resolved.repository}`;
       groups.set(key, [...(groups.get(key) ?? []), resolved]);
     } catch (error) {
-      const message = describeError(error);
-      loggerFor(target).error(message);
-      const environment = target.options.environment ?? target.configuration ?? '';
-      outcomes.push({
-        id: target.id,
-        project: target.project,
-        environment,
-        repository: null,
-        branch: '',
-        paths: [],
-        status: 'failed',
-        commit: null,
-        previousCommit: null,
-        attempts: 0,
-        dryRun: target.options.dryRun ?? false,
-        error: message,
-      });
+      fail(target, error);
     }
   }
   const published = await Promise.all(
@@ -102,6 +133,7 @@ export async function publishManifests(options: {
     previousCommit: outcome.previousCommit,
     attempts: outcome.attempts,
     dryRun: outcome.dryRun,
+    ...(dirtyById.get(outcome.id)?.length ? { dirtySources: dirtyById.get(outcome.id) } : {}),
     ...(outcome.error !== undefined ? { error: redact(outcome.error, secretsFromEnv(env)) } : {}),
   }));
   const reportPath = await writePublishReport({ workspaceRoot: options.workspaceRoot, entries });

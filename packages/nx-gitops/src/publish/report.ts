@@ -19,6 +19,8 @@ export interface PublishReportEntry {
   previousCommit: string | null;
   attempts: number;
   dryRun: boolean;
+  /** Files that differed from `HEAD` and were published anyway (`allowDirty`), workspace-relative. */
+  dirtySources?: string[];
   error?: string;
 }
 

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, posix, resolve } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImagesFile } from '../manifests/render-output';
+import { parseManifests } from '../manifests/yaml';
 import { buildUrlFromEnv, formatCommitMessage } from './commit-message';
 import { DEFAULT_AUTHOR, MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS, type PublishManifestOptions } from './options';
 import type { PublishRequest } from './publisher';
-import { resolveBranchName, resolveRepositoryPath } from './templates';
+import type { ChangedSource } from './source-status';
+import { resolveBranchName, resolveRepositoryPath, templateUses } from './templates';
 import type { WorkspaceGitInfo } from './workspace-info';
 
 /** One project and environment to publish, as a caller (an Nx task) names it. */
@@ -24,6 +27,10 @@ export interface ResolvedTarget {
   repository: string;
   dryRun: boolean;
   maxAttempts: number;
+  /** Whether uncommitted changes are published (`allowDirty`): the commit carries `Source-Dirty: true`. */
+  sourceDirty: boolean;
+  /** Workspace-relative files that differed from `HEAD` and were published anyway. */
+  dirtySources: string[];
 }
 
 /**
@@ -60,29 +67,127 @@ function readImagesFile(path: string): RenderedImagesFile {
   }
 }
 
+/** A target's render output, found and read. */
+export interface RenderedOutput {
+  project: string;
+  environment: string;
+  /** Absolute paths of the rendered files. */
+  manifestFile: string;
+  imagesFile: string;
+  images: RenderedImagesFile;
+}
+
+/** The environment a target publishes: the `environment` option, else the configuration. */
+function targetEnvironment(target: PublishTarget): string {
+  const environment = target.options.environment ?? target.configuration;
+  if (!environment) {
+    throw new GitopsError(`No environment to publish for project "${target.project}".`, {
+      hint: 'Run a configuration of the target (nx run <project>:publish-manifest:<environment>) or set the "environment" option.',
+    });
+  }
+  return environment;
+}
+
+/** Finds and reads what `render` wrote for a target; throws naming the render to run when it is missing. */
+export function readRenderedOutput(options: { workspaceRoot: string; target: PublishTarget }): RenderedOutput {
+  const { target } = options;
+  const environment = targetEnvironment(target);
+  const relativeDir = renderOutputDir(target.project, environment);
+  const outputDir = join(options.workspaceRoot, relativeDir);
+  const manifestFile = join(outputDir, MANIFEST_FILE_NAME);
+  const imagesFile = join(outputDir, IMAGES_FILE_NAME);
+  if (!existsSync(manifestFile) || !existsSync(imagesFile)) {
+    const missing = join(relativeDir, existsSync(manifestFile) ? IMAGES_FILE_NAME : MANIFEST_FILE_NAME);
+    throw new GitopsError(`No rendered manifest for ${target.project}/${environment}: ${missing} is missing.`, {
+      hint: `Run "nx run ${target.project}:render:${environment}" first (publish-manifest depends on render).`,
+    });
+  }
+  return { project: target.project, environment, manifestFile, imagesFile, images: readImagesFile(imagesFile) };
+}
+
+/** Throws when the render holds no Kubernetes object and `allowEmpty` is off. */
+export function refuseEmptyRender(options: { rendered: RenderedOutput; allowEmpty: boolean }): void {
+  if (options.allowEmpty) return;
+  const { images, manifestFile, project, environment } = options.rendered;
+  const count = typeof images.objectCount === 'number' ? images.objectCount : parseManifests(readFileSync(manifestFile, 'utf8'), manifestFile).length;
+  if (count > 0) return;
+  const config = images.skaffoldConfig ?? 'its skaffold config';
+  throw new GitopsError(
+    `Refusing to publish ${project}/${environment}: the render has no Kubernetes objects (${config} produced nothing for environment "${environment}").`,
+    { hint: `Check the manifests and profiles of ${config} for this environment, or set the "allowEmpty" option to publish an empty manifest.` },
+  );
+}
+
 /**
- * Turns a target into a publish request. Everything that can be checked without git is checked here,
- * so a bad template, a missing repository or a dirty image fails before any git command runs: the
- * branch and path templates, the repository, the rendered files and their images.
+ * Throws when the build-artifacts file the render read now holds something else: Nx hashes the option's
+ * string, not the file it names, so a cached render of other artifacts may have been replayed.
+ */
+export function refuseStaleBuildArtifacts(options: { rendered: RenderedOutput; workspaceRoot: string }): void {
+  const recorded = options.rendered.images.buildArtifacts;
+  if (!recorded) return;
+  const { project, environment } = options.rendered;
+  const file = isAbsolute(recorded.file) ? recorded.file : join(options.workspaceRoot, recorded.file);
+  const now = existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : null;
+  if (now === recorded.sha256) return;
+  const what = now === null ? 'no longer exists' : `changed since the render read it (sha256 ${recorded.sha256.slice(0, 12)} then, ${now.slice(0, 12)} now)`;
+  throw new GitopsError(
+    `Refusing to publish ${project}/${environment}: the build artifacts file ${recorded.file} ${what}; ` +
+      'the render was made from other build artifacts, e.g. replayed from the Nx cache.',
+    { hint: `Render again with --skip-nx-cache (nx run ${project}:render:${environment} --skip-nx-cache), then publish.` },
+  );
+}
+
+/** How many changed files a refusal lists before it says how many more there are. */
+const LISTED_CHANGES = 10;
+
+/** Throws when files the render read differ from `HEAD` and `allowDirty` is off. */
+export function refuseChangedSources(options: { rendered: RenderedOutput; changed: readonly ChangedSource[]; allowDirty: boolean }): void {
+  if (options.allowDirty || options.changed.length === 0) return;
+  const { project, environment } = options.rendered;
+  const listed = options.changed.slice(0, LISTED_CHANGES).map((entry) => `${entry.path} (${entry.change})`);
+  const more = options.changed.length > LISTED_CHANGES ? ` and ${options.changed.length - LISTED_CHANGES} more` : '';
+  throw new GitopsError(
+    `Refusing to publish ${project}/${environment}: files the render read differ from HEAD, so the commit's Source-Commit would not contain them: ` +
+      `${listed.join(', ')}${more}.`,
+    { hint: 'Commit or discard these changes and render again, or set the "allowDirty" option to publish anyway (the commit then carries "Source-Dirty: true").' },
+  );
+}
+
+/** Throws when `mode: replace` would replace files of other projects: the whole root of a branch they share. */
+function refuseSharedReplace(options: { project: string; branchTemplate: string; pathTemplate: string; replaceDir: string }): void {
+  if (templateUses(options.branchTemplate, 'project') || templateUses(posix.dirname(options.pathTemplate), 'project')) return;
+  const where = options.replaceDir === '' ? 'the whole branch' : `everything under "${options.replaceDir}/"`;
+  throw new GitopsError(
+    `Refusing mode "replace" for ${options.project}: the "branch" template "${options.branchTemplate}" is shared between projects, and replacing ${where} would delete the other projects' manifests.`,
+    { hint: 'Put {project} in the "path" option\'s directory (e.g. "{project}/manifest.yaml") or in the "branch" option, or use mode "merge".' },
+  );
+}
+
+/**
+ * Turns a target into a publish request. Everything that can be checked without the manifest repository
+ * is checked here, so a bad template, a missing repository, an empty render, changed sources or stale
+ * build artifacts fail before any git command touches it: the branch and path templates, the repository,
+ * the rendered files and their images. `changed` lists the target's sources that differ from `HEAD`
+ * (`null` when that could not be asked: no git repository, or a render that recorded no sources).
  */
 export function resolveTarget(options: {
   workspaceRoot: string;
   target: PublishTarget;
   workspace: WorkspaceGitInfo;
   env: Readonly<Record<string, string | undefined>>;
+  /** The target's render output, when the caller read it already. */
+  rendered?: RenderedOutput;
+  changed?: readonly ChangedSource[] | null;
 }): ResolvedTarget {
   const { workspaceRoot, target, workspace, env } = options;
   const opts = { ...PUBLISH_DEFAULTS, ...stripUndefined(target.options) };
-  const environment = opts.environment ?? target.configuration;
-  if (!environment) {
-    throw new GitopsError(`No environment to publish for project "${target.project}".`, {
-      hint: 'Run a configuration of the target (nx run <project>:publish-manifest:<environment>) or set the "environment" option.',
-    });
-  }
+  const environment = targetEnvironment(target);
   const values = { project: target.project, environment };
   const branch = resolveBranchName({ template: opts.branch, values });
   const path = resolveRepositoryPath({ template: opts.path, values });
   const baseBranch = opts.baseBranch ? resolveBranchName({ template: opts.baseBranch, values, option: 'baseBranch' }) : null;
+  const replaceDir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
+  if (opts.mode === 'replace') refuseSharedReplace({ project: target.project, branchTemplate: opts.branch, pathTemplate: opts.path, replaceDir });
   const repository = opts.manifestRepository || env[MANIFEST_REPOSITORY_ENV];
   if (!repository) {
     throw new GitopsError(`No manifest repository to publish ${target.project}/${environment} to.`, {
@@ -92,28 +197,28 @@ export function resolveTarget(options: {
   if (!Number.isInteger(opts.maxAttempts) || opts.maxAttempts < 1) {
     throw new GitopsError(`"maxAttempts" must be a positive integer, got ${opts.maxAttempts}.`, { hint: 'Set "maxAttempts" to 1 or more.' });
   }
-  const outputDir = join(workspaceRoot, renderOutputDir(target.project, environment));
-  const manifestFile = join(outputDir, MANIFEST_FILE_NAME);
-  const imagesFile = join(outputDir, IMAGES_FILE_NAME);
-  if (!existsSync(manifestFile) || !existsSync(imagesFile)) {
-    const missing = join(renderOutputDir(target.project, environment), existsSync(manifestFile) ? IMAGES_FILE_NAME : MANIFEST_FILE_NAME);
-    throw new GitopsError(`No rendered manifest for ${target.project}/${environment}: ${missing} is missing.`, {
-      hint: `Run "nx run ${target.project}:render:${environment}" first (publish-manifest depends on render).`,
-    });
-  }
-  const images = readImagesFile(imagesFile);
+  const rendered = options.rendered ?? readRenderedOutput({ workspaceRoot, target });
+  const { images } = rendered;
+  refuseEmptyRender({ rendered, allowEmpty: opts.allowEmpty });
+  refuseStaleBuildArtifacts({ rendered, workspaceRoot });
   refuseDirtyImages({ images, allowDirty: opts.allowDirty, imagesFile: join(renderOutputDir(target.project, environment), IMAGES_FILE_NAME) });
+  const changed = options.changed ?? [];
+  refuseChangedSources({ rendered, changed, allowDirty: opts.allowDirty });
+  const sourceDirty = changed.length > 0 || images.images.some((image) => image.tag?.endsWith('-dirty'));
   const message = formatCommitMessage({
     template: opts.message,
     project: target.project,
     environment,
     branch,
-    provenance: { sourceCommit: images.sourceCommit ?? workspace.head, sourceRepository: workspace.origin, buildUrl: buildUrlFromEnv(env) },
+    // The workspace publishing is the source: a render Nx replayed from its cache names the commit it was first made at.
+    provenance: { sourceCommit: workspace.head, sourceRepository: workspace.origin, buildUrl: buildUrlFromEnv(env), sourceDirty },
   });
   return {
     repository: resolveRepositoryLocation(repository, workspaceRoot),
     dryRun: opts.dryRun,
     maxAttempts: opts.maxAttempts,
+    sourceDirty,
+    dirtySources: changed.map((entry) => entry.path),
     request: {
       id: target.id,
       project: target.project,
@@ -121,7 +226,8 @@ export function resolveTarget(options: {
       branch,
       baseBranch,
       mode: opts.mode,
-      files: [{ path, sourceFile: manifestFile }],
+      replaceDir,
+      files: [{ path, sourceFile: rendered.manifestFile }],
       message,
       author: {
         name: opts.authorName ?? workspace.userName ?? DEFAULT_AUTHOR.name,

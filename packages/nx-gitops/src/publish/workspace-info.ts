@@ -10,21 +10,27 @@ export interface WorkspaceGitInfo {
   /** `user.name` / `user.email` from git config, when set. */
   userName: string | null;
   userEmail: string | null;
+  /**
+   * The workspace's path inside its repository, `''` at the top or ending in `/` (`git rev-parse
+   * --show-prefix`); `null` outside a repository.
+   */
+  prefix: string | null;
 }
 
-async function gitValue(workspaceRoot: string, args: readonly string[]): Promise<string | null> {
+async function gitValue(workspaceRoot: string, args: readonly string[], options: { allowEmpty?: boolean } = {}): Promise<string | null> {
   const result = await runCommand('git', ['-C', workspaceRoot, ...args], { allowFailure: true });
   const value = result.stdout.trim();
-  return result.exitCode === 0 && value.length > 0 ? value : null;
+  return result.exitCode === 0 && (value.length > 0 || options.allowEmpty) ? value : null;
 }
 
-/** Reads the workspace's `HEAD`, `origin` URL and git identity; anything missing is `null`, never an error. */
+/** Reads the workspace's `HEAD`, `origin` URL, git identity and place in the repository; anything missing is `null`, never an error. */
 export async function readWorkspaceGitInfo(workspaceRoot: string): Promise<WorkspaceGitInfo> {
-  const [head, origin, userName, userEmail] = await Promise.all([
+  const [head, origin, userName, userEmail, prefix] = await Promise.all([
     gitValue(workspaceRoot, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']),
     gitValue(workspaceRoot, ['remote', 'get-url', 'origin']),
     gitValue(workspaceRoot, ['config', '--get', 'user.name']),
     gitValue(workspaceRoot, ['config', '--get', 'user.email']),
+    gitValue(workspaceRoot, ['rev-parse', '--show-prefix'], { allowEmpty: true }),
   ]);
-  return { head, origin: origin ? withoutCredentials(origin) : null, userName, userEmail };
+  return { head, origin: origin ? withoutCredentials(origin) : null, userName, userEmail, prefix };
 }

@@ -3,7 +3,7 @@ import { describeError } from '../../lib/errors';
 import { consoleSink, recordingSink } from '../../lib/log';
 import { publishManifests } from '../../publish/publish-manifests';
 import type { PublishTarget } from '../../publish/request';
-import { targetLogger } from './executor';
+import { publishTargetFromTask, targetLogger } from './executor';
 import type { PublishManifestExecutorSchema } from './schema';
 
 /** The result Nx expects for each task of a batch (its `TaskResult`). */
@@ -27,17 +27,30 @@ export default async function publishManifestBatch(
 ): Promise<Record<string, BatchTaskResult>> {
   const startTime = Date.now();
   const output = new Map<string, string[]>();
-  const targets: PublishTarget[] = Object.keys(inputs).map((id) => {
+  const results: Record<string, BatchTaskResult> = {};
+  const targets: PublishTarget[] = [];
+  for (const id of Object.keys(inputs)) {
     const task = taskGraph.tasks[id];
     output.set(id, []);
-    return {
-      id,
-      project: task?.target.project ?? id.split(':')[0],
-      configuration: task?.target.configuration,
-      options: inputs[id] ?? overrides,
-    };
-  });
-  const results: Record<string, BatchTaskResult> = {};
+    const [projectFromId, targetFromId] = id.split(':');
+    try {
+      targets.push(
+        publishTargetFromTask({
+          id,
+          project: task?.target.project ?? projectFromId,
+          targetName: task?.target.target ?? targetFromId,
+          configuration: task?.target.configuration,
+          options: inputs[id] ?? overrides,
+          context,
+        }),
+      );
+    } catch (error) {
+      // This task alone fails; the others are still published.
+      const message = describeError(error);
+      recordingSink(output.get(id)!, consoleSink).error(message);
+      results[id] = { success: false, terminalOutput: output.get(id)!.join('\n'), startTime, endTime: Date.now() };
+    }
+  }
   try {
     const run = await publishManifests({
       workspaceRoot: context.root,

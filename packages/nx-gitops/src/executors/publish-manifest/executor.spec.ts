@@ -55,6 +55,7 @@ describe('publish-manifest schema', () => {
       dryRun: true,
       maxAttempts: 3,
       allowDirty: true,
+      allowEmpty: true,
     };
     expect(validate(everyOption)).toBe(true);
     expect(validate({ mode: 'overwrite' })).toBe(false);

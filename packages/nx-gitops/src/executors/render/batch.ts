@@ -38,6 +38,7 @@ export default async function renderBatch(
         options: { ...overrides, ...inputs[id] },
         context,
         project: task?.target.project ?? id.split(':')[0],
+        targetName: task?.target.target ?? id.split(':')[1],
         configurationName: task?.target.configuration,
         git,
         sink,

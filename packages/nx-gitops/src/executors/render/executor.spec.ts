@@ -125,6 +125,10 @@ ${replicas}  selector:
           reference: `${repo}/foo:production-${sha}`,
         },
       ],
+      objectCount: 1,
+      skaffoldConfig: 'services/foo/skaffold.yaml',
+      sources: ['services/foo'],
+      buildArtifacts: null,
     });
   });
 
@@ -197,7 +201,8 @@ ${replicas}  selector:
     seedService();
     write(
       'services/foo/skaffold.yaml',
-      read('services/foo/skaffold.yaml').replace('kind: Config\n', 'kind: Config\nrequires:\n- path: ../../platform\n'),
+      // requires exists from skaffold/v2beta11 on.
+      read('services/foo/skaffold.yaml').replace('skaffold/v2beta10', 'skaffold/v2beta11').replace('kind: Config\n', 'kind: Config\nrequires:\n- path: ../../platform\n'),
     );
     write('platform/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Config\nmetadata: {name: platform}\nmanifests:\n  rawYaml: [namespace.yaml]\n');
     write('platform/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n');

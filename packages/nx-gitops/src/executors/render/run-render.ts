@@ -1,9 +1,19 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { GitopsError } from '../../lib/errors';
+import { runCommand } from '../../lib/exec';
 import type { GitopsLogger } from '../../lib/log';
-import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImage, type RenderedImagesFile } from '../../manifests/render-output';
+import {
+  IMAGES_FILE_NAME,
+  MANIFEST_FILE_NAME,
+  renderOutputDir,
+  type RenderedImage,
+  type RenderedImagesFile,
+  type RenderedInputFile,
+} from '../../manifests/render-output';
 import { parseManifests } from '../../manifests/yaml';
+import { listRenderSources } from '../../plugin/render-sources';
 import { loadSkaffoldConfigs } from '../../skaffold/config';
 import { substituteDefaultRepo } from '../../skaffold/default-repo';
 import { parseImageReference, sanitizeImageName, tryParseImageReference } from '../../skaffold/image-reference';
@@ -27,6 +37,8 @@ export interface RenderTask {
   workspaceRoot: string;
   configFile: string;
   outputFile: string;
+  /** Whether `outputFile` came from the `output` option (it is then checked against the workspace's files). */
+  outputFromOption: boolean;
   profiles: string[];
   defaultRepo?: string;
   multiLevelRepo: boolean;
@@ -67,6 +79,40 @@ function list(value: string[] | string | undefined): string[] {
 }
 
 /**
+ * The absolute file the `output` option names, checked: it must lie inside the workspace's `dist/` (what
+ * Nx's outputs and the cache hold), must not be `images.json` (written beside it), and must not be a
+ * directory. Throws a {@link GitopsError} naming the option otherwise.
+ */
+export function checkOutputOption(options: { output: string; workspaceRoot: string }): string {
+  const file = resolve(options.workspaceRoot, options.output);
+  const dist = resolve(options.workspaceRoot, 'dist');
+  const inside = relative(dist, file);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+    throw new GitopsError(`Refusing output "${options.output}": render writes only inside the workspace's dist/ folder, and ${file} is not.`, {
+      hint: 'Set the "output" option to a file under dist/, e.g. "dist/manifests/<project>/<environment>/manifest.yaml", or leave it out.',
+    });
+  }
+  if (basename(file) === IMAGES_FILE_NAME) {
+    throw new GitopsError(`Refusing output "${options.output}": ${IMAGES_FILE_NAME} is written beside the manifest.`, {
+      hint: 'Set the "output" option to another file name, e.g. "manifest.yaml".',
+    });
+  }
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new GitopsError(`Refusing output "${options.output}": it is a directory.`, {
+      hint: 'Set the "output" option to the manifest file to write, e.g. "dist/manifests/<project>/<environment>/manifest.yaml".',
+    });
+  }
+  return file;
+}
+
+/** `file` relative to `workspaceRoot` with posix separators, or `file` itself when it lies outside. */
+export function workspaceRelative(workspaceRoot: string, file: string): string {
+  const path = relative(workspaceRoot, file);
+  if (path === '' || path.startsWith('..') || isAbsolute(path)) return file;
+  return path.split(sep).join('/');
+}
+
+/**
  * Resolves the executor's options for one project into a {@link RenderTask}: the environment (option, else
  * the configuration name), the skaffold config path, the output file, list options given as comma-separated
  * strings, and — as skaffold reads its flags from `SKAFFOLD_<FLAG>` — `defaultRepo`, `digestSource`,
@@ -81,6 +127,8 @@ export function normalizeRenderOptions(input: {
   configurationName?: string;
   workspaceRoot: string;
   env: Record<string, string | undefined>;
+  /** Whether Nx may cache this render (`undefined` when unknown, as outside Nx). */
+  cacheable?: boolean;
 }): RenderTask {
   const { options, workspaceRoot } = input;
   const environment = options.environment ?? input.configurationName;
@@ -89,19 +137,30 @@ export function normalizeRenderOptions(input: {
       hint: 'Pass --environment, or run a configuration of the target (e.g. -c production).',
     });
   }
+  const outputDir = renderOutputDir(input.project, environment);
   const absolute = (path: string) => (isAbsolute(path) ? path : join(workspaceRoot, path));
   const digestSource = options.digestSource ?? (input.env.SKAFFOLD_DIGEST_SOURCE as DigestSource | undefined) ?? RENDER_OPTION_DEFAULTS.digestSource;
   if (!['tag', 'remote', 'none'].includes(digestSource)) {
     throw new GitopsError(`Unknown digestSource "${digestSource}".`, { hint: 'Use digestSource (or SKAFFOLD_DIGEST_SOURCE) tag, remote or none.' });
   }
+  if (digestSource === 'remote' && input.cacheable) {
+    const from = options.digestSource ? 'the "digestSource" option' : 'SKAFFOLD_DIGEST_SOURCE';
+    throw new GitopsError(
+      `${input.project}/${environment}: digestSource "remote" (from ${from}) reads image digests from the registry, which Nx does not hash, ` +
+        'so a cached render could be replayed with digests the registry no longer serves; this render target is cacheable.',
+      { hint: 'Set the plugin option digestSource: "remote" (the inferred render target then has cache: false), or set "cache": false on the render target.' },
+    );
+  }
   const defaultRepo = options.defaultRepo ?? input.env.SKAFFOLD_DEFAULT_REPO;
   const buildArtifacts = options.buildArtifacts ?? input.env.SKAFFOLD_BUILD_ARTIFACTS;
+  const outputFile = options.output ? checkOutputOption({ output: options.output, workspaceRoot }) : join(workspaceRoot, outputDir, MANIFEST_FILE_NAME);
   return {
     project: input.project,
     environment,
     workspaceRoot,
     configFile: absolute(options.skaffoldConfig ?? join(input.projectRoot, 'skaffold.yaml')),
-    outputFile: absolute(options.output ?? join(renderOutputDir(input.project, environment), MANIFEST_FILE_NAME)),
+    outputFile,
+    outputFromOption: options.output !== undefined && options.output !== '',
     profiles: list(options.profiles ?? RENDER_OPTION_DEFAULTS.profiles),
     defaultRepo: defaultRepo === '' ? undefined : defaultRepo,
     multiLevelRepo: options.multiLevelRepo ?? RENDER_OPTION_DEFAULTS.multiLevelRepo,
@@ -146,12 +205,45 @@ function imagesInSkaffoldOutput(task: RenderTask, manifest: string, prebuilt: re
   return [...found.values()].sort((a, b) => a.reference.localeCompare(b.reference));
 }
 
-/** Writes `file` through a temporary sibling and a rename, so a reader never sees half a file. */
+/** Writes `file` through a temporary sibling and a rename, so a reader never sees half a file; no temporary file is left on failure. */
 function writeFileAtomically(file: string, content: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, content);
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new GitopsError(`Cannot write ${file}: ${(error as Error).message}`, { hint: 'Check the "output" option and the permissions of dist/.', cause: error });
+  }
+}
+
+/** Throws when the `output` option names a file git tracks: render output never replaces a source file. */
+async function refuseTrackedOutput(task: RenderTask): Promise<void> {
+  if (!task.outputFromOption || !existsSync(task.outputFile)) return;
+  const tracked = await runCommand('git', ['-C', task.workspaceRoot, 'ls-files', '--error-unmatch', '--', task.outputFile], { allowFailure: true });
+  if (tracked.exitCode === 0) {
+    throw new GitopsError(`Refusing output ${workspaceRelative(task.workspaceRoot, task.outputFile)}: it is a file of the repository, and render would overwrite it.`, {
+      hint: 'Set the "output" option to a file under dist/ that git does not track, or leave it out.',
+    });
+  }
+}
+
+/** Reads the build-artifacts file once: the images it lists, and its path and hash for images.json. */
+function readBuildArtifacts(task: RenderTask): { images: PrebuiltImage[]; record: RenderedInputFile | null } {
+  if (!task.buildArtifactsFile) return { images: [], record: null };
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(task.buildArtifactsFile);
+  } catch (error) {
+    throw new GitopsError(`Cannot read the build artifacts file ${task.buildArtifactsFile}: ${(error as Error).message}`, {
+      hint: 'Point "buildArtifacts" (or SKAFFOLD_BUILD_ARTIFACTS) at the file "skaffold build --file-output" writes.',
+    });
+  }
+  return {
+    images: readBuildArtifactsFile(task.buildArtifactsFile),
+    record: { file: workspaceRelative(task.workspaceRoot, task.buildArtifactsFile), sha256: createHash('sha256').update(bytes).digest('hex') },
+  };
 }
 
 /** What a finished render wrote. */
@@ -167,7 +259,7 @@ export interface RenderTaskResult {
  * rendering fails, so a previous good output is never replaced by half a manifest.
  */
 export async function runRenderTask(task: RenderTask, context: { git: GitInfoCache; env: Record<string, string | undefined>; logger: GitopsLogger }): Promise<RenderTaskResult> {
-  const buildArtifacts = task.buildArtifactsFile ? readBuildArtifactsFile(task.buildArtifactsFile) : [];
+  const { images: buildArtifacts, record: buildArtifactsRecord } = readBuildArtifacts(task);
   const images = parseImagesOption(task.images);
   if (!existsSync(task.configFile)) {
     throw new GitopsError(`${task.project}: skaffold config ${task.configFile} does not exist.`, { hint: 'Fix the "skaffoldConfig" option.' });
@@ -214,7 +306,17 @@ export async function runRenderTask(task: RenderTask, context: { git: GitInfoCac
     // Rendering outside a git repository is allowed; publishing will ask for a commit.
   }
   const imagesFile = join(dirname(task.outputFile), IMAGES_FILE_NAME);
-  const imagesContent: RenderedImagesFile = { project: task.project, environment: task.environment, sourceCommit, images: result.images };
+  const imagesContent: RenderedImagesFile = {
+    project: task.project,
+    environment: task.environment,
+    sourceCommit,
+    images: result.images,
+    objectCount: parseManifests(result.manifest, task.outputFile).length,
+    skaffoldConfig: workspaceRelative(task.workspaceRoot, task.configFile),
+    sources: listRenderSources({ workspaceRoot: task.workspaceRoot, configFile: task.configFile, profiles: task.profiles, env: context.env }),
+    buildArtifacts: buildArtifactsRecord,
+  };
+  await refuseTrackedOutput(task);
   writeFileAtomically(task.outputFile, result.manifest);
   writeFileAtomically(imagesFile, `${JSON.stringify(imagesContent, null, 2)}\n`);
   for (const warning of result.warnings) context.logger.warn(warning);
