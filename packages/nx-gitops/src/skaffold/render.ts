@@ -7,14 +7,16 @@ import { parseManifests, serializeManifests, type ManifestDocument } from '../ma
 import type { RenderedImage } from '../manifests/render-output';
 import { pinDigests } from '../registry/pin-digests';
 import { loadSkaffoldConfigs } from './config';
+import { assertNativelyRenderable } from './manifest-sources';
 import { substituteDefaultRepo } from './default-repo';
 import { executeGoTemplate, parseGoTemplate } from './go-template';
 import { parseImageReference } from './image-reference';
 import { applyProfilesToConfigs, type EnvironmentConfig } from './profiles';
-import { expandManifestGlobs } from './raw-yaml';
+import { expandManifestGlobs, readRawYamlFile } from './raw-yaml';
 import { createResourceSelector, replaceImages } from './replace-images';
 import { computeImageTag, tagImage, type GitInfoCache } from './tags';
 import { applyLabels, applyNamespace } from './transforms';
+import type { SkaffoldConfig } from './types';
 
 /** Where the tag written into manifests comes from. */
 export type DigestSource = 'tag' | 'remote' | 'none';
@@ -66,7 +68,7 @@ export interface RenderResult {
   images: RenderedImage[];
   /** Profiles applied to the root config. */
   activeProfiles: string[];
-  /** Things the user should know (a namespace kept, a notice about digest source none). */
+  /** Things the user should know (a config without manifests, a namespace kept, a notice about digest source none). */
   warnings: string[];
 }
 
@@ -172,30 +174,77 @@ function expandPath(path: string, env: Record<string, string | undefined>): stri
   return executeGoTemplate(parseGoTemplate(`manifests.kustomize.paths "${path}"`, path), env as Record<string, string>, { missingKey: 'invalid' });
 }
 
+/** skaffold's default manifests for a single config that declares none (`SetDefaultRenderer`). */
+const DEFAULT_RAW_YAML = ['k8s/*.yaml'];
+
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+function isNonEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0;
+}
+
+/** True when a config declares a manifest source (what skaffold's `SetDefaultRenderer` looks for). */
+function declaresManifests(config: SkaffoldConfig): boolean {
+  const manifests = config.manifests ?? {};
+  const deploy = (config.deploy ?? {}) as Record<string, unknown>;
+  return isNonEmptyList(manifests.kpt) || isNonEmptyList(manifests.rawYaml) || [manifests.kustomize, manifests.helm, deploy.helm].some(isPresent);
+}
+
+/** The deployer that needs no manifests (docker, Cloud Run) a config declares, which also stops skaffold's default. */
+function manifestlessDeployer(config: SkaffoldConfig): string | undefined {
+  const deploy = (config.deploy ?? {}) as Record<string, unknown>;
+  return ['docker', 'cloudrun'].find((key) => isPresent(deploy[key]));
+}
+
+/** True when skaffold gives the config its default rawYaml: it is the only config and declares no manifests and no manifestless deployer. */
+function getsDefaultRawYaml(environment: readonly EnvironmentConfig[], config: EnvironmentConfig): boolean {
+  return environment.length === 1 && !declaresManifests(config.config) && !manifestlessDeployer(config.config);
+}
+
+/** How a config is named in a warning: its file, and its metadata.name when it has one. */
+function describeConfig(config: EnvironmentConfig): string {
+  const name = config.config.metadata?.name;
+  return name ? `${config.file} (config "${name}")` : config.file;
+}
+
+/** The rawYaml patterns a config renders: its own, or skaffold's default. */
+function rawYamlPatterns(environment: readonly EnvironmentConfig[], config: EnvironmentConfig): string[] {
+  return getsDefaultRawYaml(environment, config) ? DEFAULT_RAW_YAML : (config.config.manifests?.rawYaml ?? []);
+}
+
+/**
+ * A warning for each config that declares no manifests, so that an empty (or default) render is explained:
+ * the only config gets skaffold's default `k8s/*.yaml`; one of several configs, or one with a docker or
+ * Cloud Run deployer, gets nothing, as in skaffold.
+ */
+function noManifestsWarnings(environment: readonly EnvironmentConfig[]): string[] {
+  const warnings: string[] = [];
+  for (const config of environment) {
+    if (declaresManifests(config.config)) continue;
+    const deployer = manifestlessDeployer(config.config);
+    if (getsDefaultRawYaml(environment, config)) {
+      const matched = expandManifestGlobs(config.dir, DEFAULT_RAW_YAML).length;
+      const outcome = matched === 0 ? 'no file matches it, so the render is empty' : `${matched} file${matched === 1 ? '' : 's'} matched`;
+      warnings.push(`${describeConfig(config)} declares no manifests, so skaffold's default manifests.rawYaml ${JSON.stringify(DEFAULT_RAW_YAML)} is rendered: ${outcome}.`);
+    } else if (deployer) {
+      warnings.push(`${describeConfig(config)} declares no manifests (deploy.${deployer} needs none), so it adds nothing to the render.`);
+    } else {
+      warnings.push(`${describeConfig(config)} declares no manifests, so it adds nothing to the render (skaffold sets no default manifests when there are several configs).`);
+    }
+  }
+  return warnings;
+}
+
 async function renderConfigManifests(request: RenderRequest, configs: readonly EnvironmentConfig[]): Promise<ManifestDocument[]> {
   const command = resolveKustomizeCommand(request.kustomizeBinary);
   const sources: Array<() => Promise<ManifestDocument[]>> = [];
-  for (const { config, dir, file } of configs) {
-    for (const unsupported of ['helm', 'kpt', 'remoteManifests'] as const) {
-      if (config.manifests?.[unsupported] !== undefined) {
-        throw new GitopsError(`${file}: manifests.${unsupported} is not supported by the native engine.`, {
-          hint: 'Render this service with the option engine: skaffold, or use kustomize / rawYaml.',
-        });
-      }
-    }
-    let rawYaml = config.manifests?.rawYaml ?? [];
+  for (const environmentConfig of configs) {
+    const { config, dir, file } = environmentConfig;
     const kustomize = config.manifests?.kustomize;
-    if (configs.length === 1 && rawYaml.length === 0 && !kustomize) rawYaml = ['k8s/*.yaml'];
-    for (const manifestFile of expandManifestGlobs(dir, rawYaml)) {
-      sources.push(async () => {
-        let text: string;
-        try {
-          text = readFileSync(manifestFile, 'utf8');
-        } catch {
-          throw new GitopsError(`${file}: manifests.rawYaml names ${manifestFile}, which cannot be read.`, { hint: 'Fix manifests.rawYaml.' });
-        }
-        return parseManifests(text, manifestFile);
-      });
+    for (const manifestFile of expandManifestGlobs(dir, rawYamlPatterns(configs, environmentConfig))) {
+      sources.push(async () => parseManifests(readRawYamlFile({ file: manifestFile, configFile: file }), manifestFile));
     }
     for (const path of kustomize?.paths ?? []) {
       const expanded = expandPath(path, request.env);
@@ -211,7 +260,8 @@ async function renderConfigManifests(request: RenderRequest, configs: readonly E
 
 /**
  * The native engine: renders a service for one environment as `skaffold render --offline` would, but
- * without skaffold. Loads the config (and what it requires), applies the profiles, computes every image's
+ * without skaffold. Loads the config (and what it requires), applies the profiles, refuses sources it does
+ * not render (helm, kpt, KRM functions, remote manifests, render hooks), computes every image's
  * tag (failing, unlike skaffold, when a tagger fails), substitutes the default repo, resolves digests when
  * asked, builds the manifests (rawYaml, kustomize), replaces images, adds labels and namespace, and returns
  * the YAML in skaffold's stable form.
@@ -219,13 +269,14 @@ async function renderConfigManifests(request: RenderRequest, configs: readonly E
 export async function renderManifests(request: RenderRequest): Promise<RenderResult> {
   const { configs } = loadSkaffoldConfigs({ file: request.configFile });
   const environment = applyProfilesToConfigs({ configs, profiles: request.profiles, env: request.env });
+  assertNativelyRenderable(environment);
   const [builds, documents] = await Promise.all([computeBuilds(request, environment), renderConfigManifests(request, environment)]);
   // skaffold consolidates every config's allow rules, then every config's deny rules, as one source.
   const selector = createResourceSelector({
     allow: environment.flatMap(({ config }) => config.resourceSelector?.allow ?? []),
     deny: environment.flatMap(({ config }) => config.resourceSelector?.deny ?? []),
   });
-  const warnings: string[] = [];
+  const warnings = noManifestsWarnings(environment);
   if (request.digestSource === 'none' && builds.length === 0) {
     warnings.push('digestSource is "none": images are left as the manifests write them.');
   }
