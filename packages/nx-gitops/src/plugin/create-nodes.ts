@@ -85,8 +85,11 @@ export function uncacheableReason(analysis: ServiceAnalysis, options: Normalized
   return undefined;
 }
 
-/** The `render` and `publish-manifest` targets of one service. */
-export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPluginOptions): Record<string, TargetConfiguration> {
+/** The name of the target group `nx show project` shows the service's targets under. */
+export const TARGET_GROUP = 'gitops';
+
+/** The `render` and `publish-manifest` targets of one service (`project` names it in the targets' help). */
+export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPluginOptions, project = '<project>'): Record<string, TargetConfiguration> {
   const [defaultEnvironment] = analysis.environments;
   const inputs = serviceInputs(analysis);
   const notCached = uncacheableReason(analysis, options);
@@ -117,6 +120,10 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       metadata: {
         technologies: ['skaffold', 'kustomize'],
         description: notCached ? `${renderDescription} (not cached: ${notCached})` : renderDescription,
+        help: {
+          command: `npx nx run ${project}:${options.renderTargetName} --help`,
+          example: { options: { defaultRepo: 'ghcr.io/acme' }, args: [`--configuration=${analysis.environments.at(-1)!.name}`] },
+        },
       },
     },
     [options.publishTargetName]: {
@@ -130,6 +137,10 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       metadata: {
         technologies: ['git'],
         description: 'Commit the rendered manifests to the manifest repository, one branch per service and environment',
+        help: {
+          command: `npx nx run ${project}:${options.publishTargetName} --help`,
+          example: { options: { dryRun: true }, args: [`--configuration=${analysis.environments.at(-1)!.name}`] },
+        },
       },
     },
   };
@@ -139,11 +150,14 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
 export function createServiceNode(options: { configFile: string; workspaceRoot: string; pluginOptions: NormalizedPluginOptions }): CreateNodesResult {
   const projectRoot = dirname(options.configFile);
   const analysis = analyzeService(options);
+  const name = projectName(options.workspaceRoot, projectRoot);
+  const { renderTargetName, publishTargetName } = options.pluginOptions;
   return {
     projects: {
       [projectRoot]: {
-        name: projectName(options.workspaceRoot, projectRoot),
-        targets: serviceTargets(analysis, options.pluginOptions),
+        name,
+        targets: serviceTargets(analysis, options.pluginOptions, name),
+        metadata: { technologies: ['skaffold', 'kustomize'], targetGroups: { [TARGET_GROUP]: [renderTargetName, publishTargetName] } },
       },
     },
   };

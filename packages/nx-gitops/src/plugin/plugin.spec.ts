@@ -88,6 +88,18 @@ describe('createNodes', () => {
     {
       "projects": {
         "services/foo": {
+          "metadata": {
+            "targetGroups": {
+              "gitops": [
+                "render",
+                "publish-manifest",
+              ],
+            },
+            "technologies": [
+              "skaffold",
+              "kustomize",
+            ],
+          },
           "name": "foo",
           "targets": {
             "publish-manifest": {
@@ -131,6 +143,17 @@ describe('createNodes', () => {
               ],
               "metadata": {
                 "description": "Commit the rendered manifests to the manifest repository, one branch per service and environment",
+                "help": {
+                  "command": "npx nx run foo:publish-manifest --help",
+                  "example": {
+                    "args": [
+                      "--configuration=production",
+                    ],
+                    "options": {
+                      "dryRun": true,
+                    },
+                  },
+                },
                 "technologies": [
                   "git",
                 ],
@@ -181,6 +204,17 @@ describe('createNodes', () => {
               ],
               "metadata": {
                 "description": "Render the Kubernetes manifests of one environment with images pinned to this commit",
+                "help": {
+                  "command": "npx nx run foo:render --help",
+                  "example": {
+                    "args": [
+                      "--configuration=production",
+                    ],
+                    "options": {
+                      "defaultRepo": "ghcr.io/acme",
+                    },
+                  },
+                },
                 "technologies": [
                   "skaffold",
                   "kustomize",
