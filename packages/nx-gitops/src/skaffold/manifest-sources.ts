@@ -120,7 +120,7 @@ function deploySources(config: SkaffoldConfig): UnrenderedSource[] {
         : 'manifests read from a cluster at render time',
       hint: ignored
         ? 'Remove deploy.kubectl.remoteManifests, or move them to manifests.remoteManifests and render with the option engine: "skaffold".'
-        : 'Vendor the manifests into the repository and list them under deploy.kubectl.manifests, or render with the option engine: "skaffold".',
+        : `Vendor the manifests into the repository and list them under ${isV2(config) ? 'deploy.kubectl.manifests' : 'manifests.rawYaml'}, or render with the option engine: "skaffold".`,
     });
   }
   return sources;

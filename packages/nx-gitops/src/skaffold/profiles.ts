@@ -97,7 +97,7 @@ function assertPatchedConfigValid(options: {
     path: profileIndex < 0 ? [] : ['profiles', profileIndex, 'patches', patchIndex],
   });
   throw new GitopsError(`${where}: profile "${profile.name}" patch ${patchIndex} (${patch.op ?? 'replace'} ${patch.path}) makes the config invalid: ${problem.message}.`, {
-    hint: `${problem.hint} Fix the patch's path or value.`,
+    hint: `${problem.hint} It comes from this patch: fix its path or value.`,
   });
 }
 

@@ -63,6 +63,11 @@ describe('renderManifests (native engine)', () => {
       expect(error.hint).toMatch(/engine: "skaffold"|Vendor the manifests|Remove deploy\.kubectl\.remoteManifests/);
     });
 
+    it('points v3 remote manifests at manifests.rawYaml, where v3 lists local files', async () => {
+      write('skaffold.yaml', 'apiVersion: skaffold/v3\nkind: Config\ndeploy:\n  kubectl:\n    remoteManifests: [deployment/app]\n');
+      expect((await renderError()).hint).toBe('Vendor the manifests into the repository and list them under manifests.rawYaml, or render with the option engine: "skaffold".');
+    });
+
     it('names the profile that brought the source in', async () => {
       write('skaffold.yaml', `${v4}manifests:\n  rawYaml: [k8s/*.yaml]\nprofiles:\n- name: prod\n  manifests:\n    helm:\n      releases: [{name: app, chartPath: charts/app}]\n`);
       write('k8s/pod.yaml', pod);

@@ -183,7 +183,7 @@ function unknownField(options: { path: FieldPath; field: string; shape: StructSh
     path: [...path, field],
     atKey: true,
     message: `unknown field "${field}"${inWhere(path)}${suggestion}`,
-    hint: later ? `${allowedText} Raise apiVersion (skaffold fix upgrades a config) or remove the field.` : `${allowedText} Fix the spelling or remove the field; skaffold rejects unknown fields too.`,
+    hint: later ? `${allowedText} Raise apiVersion (skaffold fix upgrades a config) or remove the field.` : `${allowedText} Fix the spelling or remove the field.`,
   };
 }
 
