@@ -88,6 +88,16 @@ describe('renderManifests (native engine)', () => {
     expect(result.manifest).toBe('apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n    - image: app\n      name: app\n');
   });
 
+  it.each([
+    ['one config', `${v4}build:\n  artifacts:\n  - image: app\n  - image: app\n    context: other\n`, (file: string) => `duplicate image "app" in ${file}: artifact image names must be unique across all configs.`],
+    ['a config and one it requires', `${v4}requires:\n- path: lib\nbuild:\n  artifacts:\n  - image: app\n`, (file: string) => `duplicate image "app" in ${join(dir, 'lib/skaffold.yaml')} and ${file}: artifact image names must be unique across all configs.`],
+  ])('fails when two artifacts of %s build the same image, as skaffold does', async (_name, config, message) => {
+    write('skaffold.yaml', config);
+    write('lib/skaffold.yaml', `${v4}build:\n  artifacts:\n  - image: app\nmanifests:\n  rawYaml: [k8s/*.yaml]\n`);
+    write('k8s/pod.yaml', pod);
+    expect((await renderError()).message).toBe(message(join(dir, 'skaffold.yaml')));
+  });
+
   it('fails on a rawYaml file that is not UTF-8, naming the file and line', async () => {
     write('skaffold.yaml', `${v4}manifests:\n  rawYaml: [k8s/*.yaml]\n`);
     write('k8s/a.yaml', pod);

@@ -174,6 +174,25 @@ function expandPath(path: string, env: Record<string, string | undefined>): stri
   return executeGoTemplate(parseGoTemplate(`manifests.kustomize.paths "${path}"`, path), env as Record<string, string>, { missingKey: 'invalid' });
 }
 
+/**
+ * Fails when two artifacts, of one config or of several, build the same image, as skaffold's
+ * validateImageNames does: which tag the manifests would get would depend on the order of the configs.
+ */
+function assertUniqueArtifactImages(environment: readonly EnvironmentConfig[]): void {
+  const seen = new Map<string, string>();
+  for (const { config, file } of environment) {
+    for (const artifact of config.build?.artifacts ?? []) {
+      const previous = seen.get(artifact.image);
+      if (previous !== undefined) {
+        throw new GitopsError(`duplicate image "${artifact.image}" in ${previous === file ? file : `${previous} and ${file}`}: artifact image names must be unique across all configs.`, {
+          hint: 'Give each build.artifacts[].image its own name, or drop the requires entry or profile that adds the second one.',
+        });
+      }
+      seen.set(artifact.image, file);
+    }
+  }
+}
+
 /** skaffold's default manifests for a single config that declares none (`SetDefaultRenderer`). */
 const DEFAULT_RAW_YAML = ['k8s/*.yaml'];
 
@@ -270,6 +289,7 @@ export async function renderManifests(request: RenderRequest): Promise<RenderRes
   const { configs } = loadSkaffoldConfigs({ file: request.configFile });
   const environment = applyProfilesToConfigs({ configs, profiles: request.profiles, env: request.env });
   assertNativelyRenderable(environment);
+  assertUniqueArtifactImages(environment);
   const [builds, documents] = await Promise.all([computeBuilds(request, environment), renderConfigManifests(request, environment)]);
   // skaffold consolidates every config's allow rules, then every config's deny rules, as one source.
   const selector = createResourceSelector({
