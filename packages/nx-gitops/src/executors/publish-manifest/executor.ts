@@ -3,7 +3,7 @@ import { describeError } from '../../lib/errors';
 import { consoleSink, createLogger, type GitopsLogger, type LogSink } from '../../lib/log';
 import { publishManifests } from '../../publish/publish-manifests';
 import type { PublishTarget } from '../../publish/request';
-import { findTargetDefinition, resolveTaskEnvironment, type ProjectsConfigurationsLike } from '../target-configuration';
+import { findTargetDefinition, requestedConfiguration, resolveTaskEnvironment, type ProjectsConfigurationsLike } from '../target-configuration';
 import type { PublishManifestExecutorSchema } from './schema';
 
 /** The `[project/environment]` logger of one target, printing to the console. */
@@ -26,7 +26,7 @@ export function publishTargetFromTask(input: {
 }): PublishTarget {
   const { project, targetName, configuration, options, context } = input;
   const target = findTargetDefinition({ projectsConfigurations: context.projectsConfigurations as ProjectsConfigurationsLike | undefined, project, targetName });
-  const environment = resolveTaskEnvironment({ project, targetName, configurationName: configuration, target, environment: options.environment });
+  const environment = resolveTaskEnvironment({ project, targetName, configurationName: configuration, target, environment: options.environment, requested: requestedConfiguration() });
   return { id: input.id, project, configuration, options: environment === undefined ? options : { ...options, environment } };
 }
 

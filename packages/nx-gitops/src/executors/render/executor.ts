@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { describeError } from '../../lib/errors';
 import { consoleSink, createLogger, type LogSink } from '../../lib/log';
 import { createGitInfoCache } from '../../skaffold/tags';
-import { findTargetDefinition, isTargetCacheable, resolveTaskEnvironment, type ProjectsConfigurationsLike } from '../target-configuration';
+import { findTargetDefinition, requestedConfiguration, isTargetCacheable, resolveTaskEnvironment, type ProjectsConfigurationsLike } from '../target-configuration';
 import { normalizeRenderOptions, runRenderTask, type RenderTask } from './run-render';
 import type { RenderExecutorOptions } from './schema';
 
@@ -21,7 +21,7 @@ export function renderTaskFromContext(input: {
   const targetName = input.targetName ?? context.targetName ?? 'render';
   const projectRoot = context.projectsConfigurations?.projects[project]?.root ?? '.';
   const target = findTargetDefinition({ projectsConfigurations: context.projectsConfigurations as ProjectsConfigurationsLike | undefined, project, targetName });
-  const environment = resolveTaskEnvironment({ project, targetName, configurationName, target, environment: options.environment });
+  const environment = resolveTaskEnvironment({ project, targetName, configurationName, target, environment: options.environment, requested: requestedConfiguration() });
   return normalizeRenderOptions({
     options: { ...options, environment },
     project,
