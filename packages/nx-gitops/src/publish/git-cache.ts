@@ -9,7 +9,7 @@ import { remoteAccess, type GitRemoteAccess } from './auth';
 import { withoutCredentials } from './commit-message';
 import { withFileLock } from './file-lock';
 import type { GitObjectType, PlannedTree, TreeListingEntry } from './plan';
-import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, type RefPushResult } from './push-output';
+import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, refNameConflicts, remoteMessages, type RefPushResult } from './push-output';
 
 /** Name and e-mail of a commit's author and committer. */
 export interface GitIdentity {
@@ -326,11 +326,26 @@ export class ManifestRepositoryCache {
         stdout: redact(result.stdout, this.access.secrets),
       });
     }
+    const stderr = redact(result.stderr, this.access.secrets);
+    const conflicts = refNameConflicts(stderr);
+    const messages = remoteMessages(stderr);
     const outcomes = new Map<string, RefPushResult>();
     for (const update of updates) {
       const ref = `refs/heads/${update.branch}`;
-      const fallback = redact(result.stderr, this.access.secrets).trim().split('\n').pop() || 'not reported by git';
-      outcomes.set(update.branch, byRef.get(ref) ?? { ref, outcome: 'failed', summary: fallback });
+      const conflict = conflicts.get(ref);
+      if (conflict !== undefined) {
+        // In an atomic push every ref reads "atomic transaction failed"; the server's error names the culprit.
+        outcomes.set(update.branch, { ref, outcome: 'failed', summary: '[remote rejected] (cannot create the branch)', detail: conflict, nameConflict: true });
+        continue;
+      }
+      const fallback = stderr.trim().split('\n').pop() || 'not reported by git';
+      const outcome = byRef.get(ref) ?? { ref, outcome: 'failed', summary: fallback };
+      if (outcome.outcome === 'failed') {
+        // A push of one ref owns everything the server said; in a larger one, only the lines naming the ref.
+        const own = updates.length === 1 ? messages : messages.filter((line) => line.includes(ref) || line.includes(update.branch));
+        if (own.length > 0) outcome.detail = own.join('\n');
+      }
+      outcomes.set(update.branch, outcome);
     }
     return outcomes;
   }

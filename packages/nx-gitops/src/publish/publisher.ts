@@ -6,7 +6,7 @@ import { describeError, GitopsError } from '../lib/errors';
 import { runWithConcurrency } from '../lib/exec';
 import { silentLogger, type GitopsLogger } from '../lib/log';
 import { withFileLock } from './file-lock';
-import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type GitIdentity } from './git-cache';
+import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type BranchUpdate, type GitIdentity } from './git-cache';
 import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
 
@@ -195,22 +195,32 @@ async function pushJobs(options: {
 }): Promise<BranchJob[]> {
   const { cache, jobs, attempt, maxAttempts, loggerFor } = options;
   const updates = jobs.map((job) => ({ branch: job.branch, commit: job.built!.head! }));
-  let results: Map<string, RefPushResult>;
-  try {
-    results = await cache.push(updates, { atomic: options.pushMode.atomic && updates.length > 1 });
-  } catch (error) {
-    if (!(error instanceof AtomicPushUnsupportedError)) throw error;
-    options.pushMode.atomic = false;
-    for (const job of jobs) loggerFor(job.requests[0]).verbose('The manifest repository refuses atomic pushes; pushing each branch on its own.');
-    results = await cache.push(updates, { atomic: false });
-  }
+  const push = async (list: readonly BranchUpdate[]): Promise<Map<string, RefPushResult>> => {
+    try {
+      return await cache.push(list, { atomic: options.pushMode.atomic && list.length > 1 });
+    } catch (error) {
+      if (!(error instanceof AtomicPushUnsupportedError)) throw error;
+      options.pushMode.atomic = false;
+      for (const job of jobs) loggerFor(job.requests[0]).verbose('The manifest repository refuses atomic pushes; pushing each branch on its own.');
+      return cache.push(list, { atomic: false });
+    }
+  };
+  const results = await pushIsolatingRefusals({ push, updates });
   const retry: BranchJob[] = [];
   for (const job of jobs) {
     const result = results.get(job.branch)!;
     if (result.outcome === 'pushed' || result.outcome === 'up-to-date') {
       job.done = true;
     } else if (result.outcome === 'failed') {
-      failJob(job, new GitopsError(`The push to branch "${job.branch}" was refused: ${result.summary}`));
+      const said = result.detail ? `\nThe server said: ${result.detail}` : '';
+      failJob(
+        job,
+        new GitopsError(`The push to branch "${job.branch}" was refused: ${result.summary}${said}`, {
+          hint: result.nameConflict
+            ? 'A branch of the manifest repository blocks this name (git cannot hold both "a" and "a/b"): choose another name with the "branch" option, or rename or delete the conflicting branch.'
+            : 'The manifest repository refused this branch itself (a hook, a protection rule or permissions); the other branches were published.',
+        }),
+      );
     } else if (attempt === maxAttempts) {
       failJob(
         job,
@@ -224,6 +234,26 @@ async function pushJobs(options: {
     }
   }
   return retry;
+}
+
+/**
+ * Pushes `updates`, and when the server refuses every ref of a push of several (a pre-receive hook sees
+ * all refs at once and can only accept or refuse them together), pushes each half again until the
+ * refused refs stand alone, so one branch the server will not take does not keep the others out.
+ * Costs one push when nothing is refused, and about two per refused ref per halving otherwise.
+ */
+export async function pushIsolatingRefusals(options: {
+  push: (updates: readonly BranchUpdate[]) => Promise<Map<string, RefPushResult>>;
+  updates: readonly BranchUpdate[];
+}): Promise<Map<string, RefPushResult>> {
+  const { push, updates } = options;
+  const results = await push(updates);
+  const refusedAsOne = updates.length > 1 && [...results.values()].every((result) => result.outcome === 'failed' && !result.nameConflict);
+  if (!refusedAsOne) return results;
+  const half = Math.ceil(updates.length / 2);
+  const first = await pushIsolatingRefusals({ push, updates: updates.slice(0, half) });
+  const second = await pushIsolatingRefusals({ push, updates: updates.slice(half) });
+  return new Map([...first, ...second]);
 }
 
 function failJob(job: BranchJob, error: unknown): void {

@@ -1,4 +1,4 @@
-import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain } from './push-output';
+import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, refNameConflicts, remoteMessages } from './push-output';
 
 describe('parsePushPorcelain', () => {
   it('classifies every ref of a real porcelain report', () => {
@@ -46,5 +46,27 @@ describe('stderr classifiers', () => {
 
   it('do not take other failures for authentication', () => {
     expect(isAuthenticationFailure("fatal: repository 'https://x/' not found")).toBe(false);
+  });
+});
+
+describe('refNameConflicts and remoteMessages', () => {
+  const stderr = [
+    "remote: error: cannot lock ref 'refs/heads/s03/develop': 'refs/heads/s03' exists; cannot create 'refs/heads/s03/develop'        ",
+    "remote: error: cannot lock ref 'refs/heads/s04/develop': Unable to create '/srv/r.git/refs/heads/s04/develop.lock': File exists.",
+    'remote: policy: refs/heads/s07/develop is frozen',
+    'remote: Resolving deltas: 100% (2/2), done.',
+    "error: failed to push some refs to 'https://git.example.com/m.git'",
+  ].join('\n');
+
+  it('names the refs blocked by their name, not those locked by a concurrent push', () => {
+    expect([...refNameConflicts(stderr)]).toEqual([['refs/heads/s03/develop', "'refs/heads/s03' exists; cannot create 'refs/heads/s03/develop'"]]);
+  });
+
+  it("keeps the server's own lines without progress", () => {
+    expect(remoteMessages(stderr)).toEqual([
+      "error: cannot lock ref 'refs/heads/s03/develop': 'refs/heads/s03' exists; cannot create 'refs/heads/s03/develop'",
+      "error: cannot lock ref 'refs/heads/s04/develop': Unable to create '/srv/r.git/refs/heads/s04/develop.lock': File exists.",
+      'policy: refs/heads/s07/develop is frozen',
+    ]);
   });
 });

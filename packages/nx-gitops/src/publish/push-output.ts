@@ -11,6 +11,10 @@ export interface RefPushResult {
   outcome: RefPushOutcome;
   /** Git's summary, such as `[rejected] (fetch first)`. */
   summary: string;
+  /** For a `failed` ref: what the server said about it (a hook's output, the reason a ref cannot be created). */
+  detail?: string;
+  /** For a `failed` ref: its name clashes with a branch of the server (`foo` blocks `foo/production`). */
+  nameConflict?: boolean;
 }
 
 /**
@@ -44,6 +48,33 @@ export function parsePushPorcelain(stdout: string): Map<string, RefPushResult> {
     results.set(ref, { ref, outcome, summary });
   }
   return results;
+}
+
+/**
+ * Refs the server could not create because of their name, from `remote: error: cannot lock ref` lines:
+ * a branch `foo` blocks `foo/production` and the other way round. Unlike a lock held by a concurrent
+ * push, no retry can get past that, so those refs fail at once. Returns the ref and the server's reason.
+ */
+export function refNameConflicts(stderr: string): Map<string, string> {
+  const conflicts = new Map<string, string>();
+  for (const line of stderr.split('\n')) {
+    const match = /cannot lock ref '([^']+)': (.*?)\s*$/.exec(line);
+    if (match && /exists; cannot create|cannot process .* at the same time/.test(match[2])) conflicts.set(match[1], match[2]);
+  }
+  return conflicts;
+}
+
+/**
+ * The server's own lines (`remote: …`) of a push: what a hook or a protection rule said. Progress
+ * and blank lines are dropped, and at most `limit` lines (the last ones) are kept.
+ */
+export function remoteMessages(stderr: string, limit = 5): string[] {
+  return stderr
+    .split(/\r?\n|\r/)
+    .filter((line) => line.startsWith('remote: '))
+    .map((line) => line.slice('remote: '.length).trim())
+    .filter((line) => line.length > 0 && !/^(Resolving deltas|Counting objects|Compressing objects|Total \d)/.test(line))
+    .slice(-limit);
 }
 
 /** True when git refused `--atomic` because the server does not offer atomic pushes. */
