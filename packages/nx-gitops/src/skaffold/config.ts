@@ -4,9 +4,10 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { GitopsError } from '../lib/errors';
-import type { FieldPath } from './strict-fields';
+import { removeNullFields, type FieldPath } from './strict-fields';
 import type { ConfigDependency, Profile, SkaffoldConfig } from './types';
 import { findConfigProblem } from './validate-config';
+import { decodeYamlV3Document, yamlV3OffsetOf } from './yaml-v3';
 
 /** Every `apiVersion` the native engine reads, oldest first. */
 export const SUPPORTED_API_VERSIONS: readonly string[] = [
@@ -58,21 +59,26 @@ function locate(file: string, lineCounter: LineCounter, offset: number | undefin
 }
 
 /**
- * The source offset of the node at `path`, or of its closest existing ancestor. For a mapping entry the
- * offset of its key is used with `atKey`, so "unknown field" errors point at the field name.
+ * The source offset of the node at `path`, or of its closest existing ancestor, through aliases and merge
+ * keys. For a mapping entry the offset of its key is used with `atKey`, so "unknown field" errors point at
+ * the field name.
  */
 function offsetOf(document: Document, path: FieldPath, atKey = false): number | undefined {
-  const { isMap, isNode, isScalar } = positionalYaml();
-  const parent = atKey && path.length > 0 ? document.getIn(path.slice(0, -1), true) : undefined;
-  if (isMap(parent)) {
-    const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
-    if (pair && isNode(pair.key) && pair.key.range) return pair.key.range[0];
-  }
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = document.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return node.range[0];
-  }
-  return undefined;
+  return yamlV3OffsetOf({ document, path, atKey });
+}
+
+/**
+ * Parse options for the position-keeping parser: `<<` stays an ordinary key there (whatever a `%YAML 1.1`
+ * directive says), for {@link decodeYamlV3Document} to merge as yaml.v3 does.
+ */
+const POSITIONAL_PARSE_OPTIONS = { merge: false, prettyErrors: false } as const;
+
+/**
+ * True when the text may hold an anchor, an alias or a merge key: those files take the position-keeping
+ * path, whose decoder follows yaml.v3 (js-yaml shares aliased objects and merges differently).
+ */
+function mayUseAnchors(text: string): boolean {
+  return /(?:^|[\s,[{])[&*][^\s,[\]{}]/m.test(text) || text.includes('<<');
 }
 
 const PATCH_PATH_RENAMES: ReadonlyArray<[string, string]> = [
@@ -169,6 +175,7 @@ export function parseSkaffoldConfigs(options: { text: string; file: string }): C
  * again with positions so the message can name the line.
  */
 function parseValidConfigs(options: { text: string; file: string }): ConfigLoadResult | undefined {
+  if (mayUseAnchors(options.text)) return undefined;
   let documents: unknown[];
   try {
     documents = loadAll(options.text, undefined, { schema: CORE_SCHEMA });
@@ -181,6 +188,7 @@ function parseValidConfigs(options: { text: string; file: string }): ConfigLoadR
     if (typeof value !== 'object' || Array.isArray(value)) return undefined;
     const raw = withoutAnchorKeys(value as Record<string, unknown>);
     if (raw.kind !== 'Config' || typeof raw.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(raw.apiVersion)) return undefined;
+    removeNullFields(raw, raw.apiVersion);
     if (findConfigProblem(raw, { apiVersion: raw.apiVersion })) return undefined;
     const config = upgradeConfig(raw as unknown as SkaffoldConfig);
     if (Object.keys(config.build?.tagPolicy ?? {}).length > 1) return undefined;
@@ -197,7 +205,7 @@ export function parseWithPositions(options: { text: string; file: string }): Con
   const { text, file } = options;
   const { LineCounter, parseAllDocuments } = positionalYaml();
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const documents = parseAllDocuments(text, { lineCounter, ...POSITIONAL_PARSE_OPTIONS });
   const list = Array.isArray(documents) ? documents : [];
   const configs: LoadedConfig[] = [];
   const warnings: ConfigWarning[] = [];
@@ -208,7 +216,7 @@ export function parseWithPositions(options: { text: string; file: string }): Con
         hint: 'Fix the YAML syntax at that position.',
       });
     }
-    const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+    const value = decodeYamlV3Document({ document, lineCounter, file });
     if (value === null || value === undefined) return;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new GitopsError(`${locate(file, lineCounter, offsetOf(document, []))}: a skaffold config must be a mapping.`);
@@ -227,6 +235,7 @@ export function parseWithPositions(options: { text: string; file: string }): Con
         },
       );
     }
+    removeNullFields(raw, raw.apiVersion);
     const problem = findConfigProblem(raw, { apiVersion: raw.apiVersion });
     if (problem) {
       throw new GitopsError(`${locate(file, lineCounter, offsetOf(document, problem.path, problem.atKey))}: ${problem.message}.`, { hint: problem.hint });
@@ -262,7 +271,7 @@ export function locateInConfigFile(options: { file: string; documentIndex: numbe
   }
   const { LineCounter, parseAllDocuments } = positionalYaml();
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const documents = parseAllDocuments(text, { lineCounter, ...POSITIONAL_PARSE_OPTIONS });
   const document = Array.isArray(documents) ? documents[options.documentIndex] : undefined;
   if (!document) return options.file;
   return locate(options.file, lineCounter, offsetOf(document, options.path, options.atKey));

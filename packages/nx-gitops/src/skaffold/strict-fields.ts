@@ -241,3 +241,30 @@ export function findFieldProblem(document: unknown, apiVersion: string, layout: 
   const root = compileVersion(apiVersion, layout);
   return root ? checkStruct(document, root, [], apiVersion) : undefined;
 }
+
+function pruneNullFields(value: unknown, shape: Shape): void {
+  if (value === null || typeof value !== 'object') return;
+  if (shape.kind === 'list' && Array.isArray(value)) {
+    for (const item of value) pruneNullFields(item, shape.of);
+  } else if (shape.kind === 'map' && isMapping(value)) {
+    for (const item of Object.values(value)) pruneNullFields(item, shape.of);
+  } else if (shape.kind === 'struct' && isMapping(value)) {
+    for (const [field, item] of Object.entries(value)) {
+      const fieldShape = shape.fields.get(field);
+      if (!fieldShape) continue;
+      if (item === null) delete value[field];
+      else pruneNullFields(item, fieldShape);
+    }
+  }
+}
+
+/**
+ * Removes, in place, every struct field of `document` whose value is null: yaml.v3 decodes a null into a Go
+ * field as its zero value (a nil pointer, slice or map, an empty string), which is what an absent field
+ * gives, so `deploy:\n  kubectl:` loads like no kubectl section. Null values of free-form maps and lists
+ * stay. Unknown fields and an apiVersion outside the tables are left for the strict check.
+ */
+export function removeNullFields(document: Record<string, unknown>, apiVersion: string): void {
+  const root = compileVersion(apiVersion, 'written');
+  if (root) pruneNullFields(document, root);
+}
