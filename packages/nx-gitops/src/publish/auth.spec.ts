@@ -18,7 +18,7 @@ describe('remoteAccess', () => {
   it('falls back to GITHUB_TOKEN and keeps configuration the user already passes by environment', () => {
     const access = remoteAccess({
       repository: 'https://git.example.com:8443/m.git',
-      env: { GITHUB_TOKEN: 'tok-2', GIT_CONFIG_COUNT: '2' },
+      env: { GITHUB_TOKEN: 'tok-2', GITHUB_SERVER_URL: 'https://git.example.com:8443', GIT_CONFIG_COUNT: '2' },
     });
     expect(access.env).toMatchObject({
       GIT_CONFIG_COUNT: '3',
@@ -43,4 +43,59 @@ describe('remoteAccess', () => {
       expect(access.secrets).toEqual([]);
     },
   );
+
+  describe('credential scoping', () => {
+    it.each([
+      ['https://gitlab.example.com/m.git', {}],
+      ['http://github.com/acme/m.git', {}],
+      ['http://127.0.0.1:8080/m.git', {}],
+      ['https://ghe.example.com/m.git', { GITHUB_SERVER_URL: 'http://ghe.example.com' }],
+      ['https://evil.example.com/m.git', { GITHUB_SERVER_URL: 'https://ghe.example.com' }],
+    ])('does not send GITHUB_TOKEN to %s', (repository, extra: Record<string, string>) => {
+      const access = remoteAccess({ repository, env: { GITHUB_TOKEN: 'tok-2', ...extra } });
+      expect(access.env.GIT_CONFIG_COUNT).toBeUndefined();
+      expect(access.credentials).toBeNull();
+      expect(access.withheld).toContain('GITHUB_TOKEN');
+    });
+
+    it.each([
+      ['https://github.com/acme/m.git', {}, 'github.com'],
+      ['https://ghe.example.com/acme/m.git', { GITHUB_SERVER_URL: 'https://ghe.example.com/' }, 'ghe.example.com'],
+    ])('sends GITHUB_TOKEN to %s', (repository, extra: Record<string, string>, host) => {
+      const access = remoteAccess({ repository, env: { GITHUB_TOKEN: 'tok-2', ...extra } });
+      expect(access.env.GIT_CONFIG_VALUE_0).toBe(basic('x-access-token:tok-2'));
+      expect(access.credentials).toEqual({ source: 'GITHUB_TOKEN', host });
+    });
+
+    it.each(['http://127.0.0.1:8080/m.git', 'http://localhost/m.git', 'http://[::1]:9000/m.git', 'https://gitlab.example.com/m.git'])(
+      'sends NX_GITOPS_TOKEN to %s (https or loopback)',
+      (repository) => {
+        const access = remoteAccess({ repository, env: { NX_GITOPS_TOKEN: 'tok-1' } });
+        expect(access.env.GIT_CONFIG_VALUE_0).toBe(basic('x-access-token:tok-1'));
+        expect(access.credentials?.source).toBe('NX_GITOPS_TOKEN');
+      },
+    );
+
+    it('withholds NX_GITOPS_TOKEN and URL credentials over plain http to another host unless allowInsecureTransport', () => {
+      for (const [repository, env] of [
+        ['http://git.example.com/m.git', { NX_GITOPS_TOKEN: 'tok-1', GITHUB_TOKEN: 'tok-2' }],
+        ['http://ci:pass@git.example.com/m.git', {}],
+      ] as const) {
+        const refused = remoteAccess({ repository, env });
+        expect(refused.url).toBe('http://git.example.com/m.git');
+        expect(refused.env.GIT_CONFIG_COUNT).toBeUndefined();
+        expect(refused.credentials).toBeNull();
+        expect(refused.withheld).toContain('allowInsecureTransport');
+        const allowed = remoteAccess({ repository, env, allowInsecureTransport: true });
+        expect(allowed.env.GIT_CONFIG_KEY_0).toBe('http.http://git.example.com/.extraHeader');
+        expect(allowed.credentials?.host).toBe('git.example.com');
+      }
+    });
+
+    it('says no credentials are sent when none are set', () => {
+      const access = remoteAccess({ repository: 'https://git.example.com/m.git', env: {} });
+      expect(access.credentials).toBeNull();
+      expect(access.withheld).toBeUndefined();
+    });
+  });
 });

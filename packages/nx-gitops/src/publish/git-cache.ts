@@ -74,8 +74,10 @@ export class ManifestRepositoryCache {
     repository: string;
     cacheRoot: string;
     env: Readonly<Record<string, string | undefined>>;
+    /** Send `NX_GITOPS_TOKEN` or URL credentials over plain http to a host that is not loopback. */
+    allowInsecureTransport?: boolean;
   }): Promise<ManifestRepositoryCache> {
-    const access = remoteAccess({ repository: options.repository, env: options.env });
+    const access = remoteAccess({ repository: options.repository, env: options.env, allowInsecureTransport: options.allowInsecureTransport });
     const key = createHash('sha256').update(access.url).digest('hex').slice(0, 16);
     const gitDir = join(options.cacheRoot, `${key}.git`);
     if (!existsSync(join(gitDir, 'HEAD'))) {
@@ -91,6 +93,29 @@ export class ManifestRepositoryCache {
       }
     }
     return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url));
+  }
+
+  /** Which credentials go to which host (`null` when none are sent), and why set ones are withheld. */
+  get credentials(): Pick<GitRemoteAccess, 'credentials' | 'withheld' | 'withheldForTransport'> {
+    return { credentials: this.access.credentials, withheld: this.access.withheld, withheldForTransport: this.access.withheldForTransport };
+  }
+
+  /** The error for a server that refused us: the credentials it refused, or the fact that none were sent. */
+  private authenticationError(what: string, reason: string, cause?: unknown): GitopsError {
+    const because = reason ? ` (${reason})` : '';
+    if (this.access.credentials === null) {
+      const withheld = this.access.withheld ? ` ${this.access.withheld}.` : '';
+      return new GitopsError(`The manifest repository ${this.displayUrl} asked for credentials while trying to ${what}, and none were sent${because}.${withheld}`, {
+        hint: this.access.withheldForTransport
+          ? 'Use an https URL for the manifest repository, or set the "allowInsecureTransport" option to send the token over plain http.'
+          : 'Set NX_GITOPS_TOKEN to a token that may push to the manifest repository (GITHUB_TOKEN is only sent to GitHub over https).',
+        cause,
+      });
+    }
+    return new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials from ${this.access.credentials.source} while trying to ${what}${because}.`, {
+      hint: 'Set NX_GITOPS_TOKEN (or GITHUB_TOKEN, for GitHub) to a token that may push to the manifest repository.',
+      cause,
+    });
   }
 
   private async git(
@@ -115,11 +140,7 @@ export class ManifestRepositoryCache {
       return await this.git(args, options);
     } catch (error) {
       if (error instanceof CommandError && isAuthenticationFailure(error.stderr)) {
-        const reason = error.stderr.trim().split('\n').pop() ?? '';
-        throw new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials while trying to ${what} (${reason}).`, {
-          hint: 'Set NX_GITOPS_TOKEN (or GITHUB_TOKEN) to a token that may push to the manifest repository.',
-          cause: error,
-        });
+        throw this.authenticationError(what, error.stderr.trim().split('\n').pop() ?? '', error);
       }
       throw error;
     }
@@ -315,9 +336,7 @@ export class ManifestRepositoryCache {
     }
     if (result.exitCode !== 0 && byRef.size === 0) {
       if (isAuthenticationFailure(result.stderr)) {
-        throw new GitopsError(`The manifest repository ${this.displayUrl} refused the credentials while trying to push.`, {
-          hint: 'Set NX_GITOPS_TOKEN (or GITHUB_TOKEN) to a token that may push to the manifest repository.',
-        });
+        throw this.authenticationError('push', redact(result.stderr, this.access.secrets).trim().split('\n').pop() ?? '');
       }
       throw new CommandError({
         command: `git push ${this.displayUrl}`,

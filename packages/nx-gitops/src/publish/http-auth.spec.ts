@@ -115,9 +115,23 @@ describe('publishing over smart HTTP with a token', () => {
     }
   });
 
-  it('falls back to GITHUB_TOKEN', async () => {
-    const { result } = await publish('baz', { GITHUB_TOKEN: TOKEN });
+  it('sends GITHUB_TOKEN to no host but GitHub, and says that no credentials were sent', async () => {
+    const { result, lines } = await publish('baz', { GITHUB_TOKEN: TOKEN });
+    expect(result.outcomes[0]).toMatchObject({ status: 'failed' });
+    const error = result.outcomes[0].error ?? '';
+    expect(error).toContain('none were sent');
+    expect(error).toContain('GITHUB_TOKEN was not sent to 127.0.0.1');
+    expect(error).toContain('NX_GITOPS_TOKEN');
+    expect(error).not.toContain('refused the credentials');
+    expect(lines.join('\n')).not.toContain('refused the credentials');
+    for (const form of leakForms(TOKEN)) expect([...lines, JSON.stringify(result)].filter((text) => text.includes(form))).toEqual([]);
+  });
+
+  it('names the host the token goes to in verbose output, never the token', async () => {
+    const { result, lines } = await publish('quux', { NX_GITOPS_TOKEN: TOKEN, GITHUB_TOKEN: WRONG_TOKEN });
     expect(result.outcomes[0]).toMatchObject({ status: 'created' });
+    expect(lines).toContain(`Sending the credentials from NX_GITOPS_TOKEN to ${new URL(server.baseUrl).host} only.`);
+    for (const form of [...leakForms(TOKEN), ...leakForms(WRONG_TOKEN)]) expect(lines.filter((text) => text.includes(form))).toEqual([]);
   });
 
   it('moves credentials written into the URL out of argv and out of the report', async () => {

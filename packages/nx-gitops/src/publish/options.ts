@@ -25,6 +25,8 @@ export interface PublishManifestOptions {
   allowDirty?: boolean;
   /** Publish a render that holds no Kubernetes object. */
   allowEmpty?: boolean;
+  /** Send `NX_GITOPS_TOKEN` (or credentials in the URL) over plain http to a host that is not loopback. */
+  allowInsecureTransport?: boolean;
 }
 
 /** The defaults schema.json declares, applied again here for callers that bypass Nx. */
@@ -37,6 +39,7 @@ export const PUBLISH_DEFAULTS = {
   maxAttempts: 5,
   allowDirty: false,
   allowEmpty: false,
+  allowInsecureTransport: false,
 } as const satisfies PublishManifestOptions;
 
 /** The identity commits carry when neither the options nor the workspace's git config name one. */

@@ -99,7 +99,7 @@ export async function publishManifests(options: {
         );
       }
       dirtyById.set(target.id, resolved.dirtySources);
-      const key = `${resolved.dryRun ? 'dry' : 'push'}\0${resolved.repository}`;
+      const key = `${resolved.dryRun ? 'dry' : 'push'}\0${resolved.allowInsecureTransport ? 'insecure' : 'secure'}\0${resolved.repository}`;
       groups.set(key, [...(groups.get(key) ?? []), resolved]);
     } catch (error) {
       fail(target, error);
@@ -117,6 +117,7 @@ export async function publishManifests(options: {
         maxAttempts: Math.max(...group.map((resolved) => resolved.maxAttempts)),
         loggerFor: (request) => loggerFor(targetsById.get(request.id)!),
         sleep: options.sleep,
+        allowInsecureTransport: group[0].allowInsecureTransport,
       });
       return results.map((result) => ({ ...result, repository: withoutCredentials(repository) }));
     }),

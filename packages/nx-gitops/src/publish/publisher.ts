@@ -72,6 +72,8 @@ export interface PublishToRepositoryOptions {
   loggerFor?: (request: PublishRequest) => GitopsLogger;
   /** Waits between attempts; tests may shorten it. */
   sleep?: (ms: number) => Promise<void>;
+  /** Send `NX_GITOPS_TOKEN` or URL credentials over plain http to a host that is not loopback. */
+  allowInsecureTransport?: boolean;
 }
 
 interface BuiltRequest {
@@ -131,8 +133,14 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
   const jobs = groupByBranch(options.requests);
   let cache: ManifestRepositoryCache | undefined;
   try {
-    cache = await ManifestRepositoryCache.open({ repository: options.repository, cacheRoot: options.cacheRoot, env: options.env ?? process.env });
+    cache = await ManifestRepositoryCache.open({
+      repository: options.repository,
+      cacheRoot: options.cacheRoot,
+      env: options.env ?? process.env,
+      allowInsecureTransport: options.allowInsecureTransport,
+    });
     const repo = cache;
+    for (const job of jobs) logCredentials({ log: loggerFor(job.requests[0]), cache: repo });
     const sourceFiles = [...new Set(options.requests.flatMap((request) => request.files.map((file) => file.sourceFile)))];
     const blobIds = await repo.hashFiles(sourceFiles);
     const blobs = new Map(sourceFiles.map((file, index) => [file, blobIds[index]]));
@@ -177,6 +185,14 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     await cache?.dispose().catch(() => undefined);
   }
   return jobs.flatMap((job) => job.requests.map((request, index) => outcomeOf({ job, request, index, dryRun, log: loggerFor(request) })));
+}
+
+/** Says (with `--verbose`) which credentials go to which host, never their value; warns when a set token is withheld for plain http. */
+function logCredentials(options: { log: GitopsLogger; cache: ManifestRepositoryCache }): void {
+  const { credentials, withheld, withheldForTransport } = options.cache.credentials;
+  if (credentials) options.log.verbose(`Sending the credentials from ${credentials.source} to ${credentials.host} only.`);
+  else options.log.verbose(`Sending no credentials to ${options.cache.displayUrl}.`);
+  if (withheld) (withheldForTransport ? options.log.warn : options.log.verbose)(`${withheld}.`);
 }
 
 /**

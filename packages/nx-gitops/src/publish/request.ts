@@ -27,6 +27,8 @@ export interface ResolvedTarget {
   repository: string;
   dryRun: boolean;
   maxAttempts: number;
+  /** Whether credentials may go over plain http to a host that is not loopback (`allowInsecureTransport`). */
+  allowInsecureTransport: boolean;
   /** Whether uncommitted changes are published (`allowDirty`): the commit carries `Source-Dirty: true`. */
   sourceDirty: boolean;
   /** Workspace-relative files that differed from `HEAD` and were published anyway. */
@@ -217,6 +219,7 @@ export function resolveTarget(options: {
     repository: resolveRepositoryLocation(repository, workspaceRoot),
     dryRun: opts.dryRun,
     maxAttempts: opts.maxAttempts,
+    allowInsecureTransport: opts.allowInsecureTransport,
     sourceDirty,
     dirtySources: changed.map((entry) => entry.path),
     request: {

@@ -56,6 +56,7 @@ describe('publish-manifest schema', () => {
       maxAttempts: 3,
       allowDirty: true,
       allowEmpty: true,
+      allowInsecureTransport: true,
     };
     expect(validate(everyOption)).toBe(true);
     expect(validate({ mode: 'overwrite' })).toBe(false);
