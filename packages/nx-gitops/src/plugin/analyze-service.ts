@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { listKustomizationFiles } from '../kustomize/dependencies';
+import { describeError } from '../lib/errors';
 import { loadSkaffoldConfigs, type ResolvedConfig } from '../skaffold/config';
 import { executeGoTemplate, parseGoTemplate } from '../skaffold/go-template';
 import { applyProfilesToConfigs, type EnvironmentConfig } from '../skaffold/profiles';
@@ -34,6 +35,11 @@ export interface ServiceAnalysis {
   envVars: string[];
   /** True when a tag policy gives a different tag on every run (`dateTime`). */
   nondeterministic: boolean;
+  /**
+   * Why (part of) the service could not be analysed: a profile whose patch fails, or the whole config. Its
+   * render then fails with the full error when it runs, and the render target is not cached.
+   */
+  problems: string[];
 }
 
 function toPosix(path: string): string {
@@ -57,7 +63,8 @@ export function inferEnvironments(configs: ReadonlyArray<{ config: SkaffoldConfi
   }
   const profileNames = new Set<string>();
   for (const { config, isRoot } of configs) {
-    if (!isRoot) continue;
+    // skaffold applies `-p name` to every config that defines it, required ones included.
+    if (!isRoot && options.propagateProfiles === false) continue;
     for (const profile of config.profiles ?? []) {
       if (profile.name !== options.defaultEnvironment) profileNames.add(profile.name);
     }
@@ -205,9 +212,15 @@ function analyze(options: { workspaceRoot: string; configFile: string; pluginOpt
   const environments = inferEnvironments(configs, pluginOptions);
   const reads = emptyReads();
   for (const name of activationEnvVars(configs)) reads.envVars.add(name);
+  const problems: string[] = [];
   for (const environment of environments) {
     for (const profiles of activationVariants(configs, environment.profiles)) {
-      collectReads({ environment: applyProfilesToConfigs({ configs, profiles, env: {} }), reads });
+      try {
+        collectReads({ environment: applyProfilesToConfigs({ configs, profiles, env: {} }), reads });
+      } catch (error) {
+        // Only the renders that apply this profile fail, each with the whole message.
+        if (profiles.length === environment.profiles.length) problems.push(`environment "${environment.name}": ${describeError(error).split('\n')[0]}`);
+      }
     }
   }
   const relativeOf = (path: string) => toPosix(relative(workspaceRoot, path)) || '.';
@@ -224,8 +237,27 @@ function analyze(options: { workspaceRoot: string; configFile: string; pluginOpt
     gitState: [...reads.gitState].sort(),
     envVars: [...reads.envVars].sort(),
     nondeterministic: reads.nondeterministic,
+    problems,
   };
   return { analysis, filesRead: [...reads.files] };
+}
+
+/**
+ * The analysis of a service whose skaffold.yaml cannot be read at all: the default environment only, the
+ * project's own files as inputs, and the problem, so the graph still loads and its render fails loudly.
+ */
+export function unreadableServiceAnalysis(options: { pluginOptions: NormalizedPluginOptions; problem: string }): ServiceAnalysis {
+  return {
+    environments: [{ name: options.pluginOptions.defaultEnvironment, profiles: [] }],
+    externalFiles: [],
+    externalGlobs: [],
+    externalDirs: [],
+    outsideWorkspace: [],
+    gitState: [],
+    envVars: [],
+    nondeterministic: false,
+    problems: [options.problem],
+  };
 }
 
 /**

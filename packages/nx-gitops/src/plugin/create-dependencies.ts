@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreateDependencies, DependencyType, RawProjectGraphDependency } from '@nx/devkit';
-import { analyzeService } from './analyze-service';
+import { analyzeService, type ServiceAnalysis } from './analyze-service';
+import { inferredConfigFiles } from './create-nodes';
 import { normalizePluginOptions } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
 
@@ -32,8 +33,16 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
   const dependencies: RawProjectGraphDependency[] = [];
   for (const { name, root } of roots.sort((a, b) => a.name.localeCompare(b.name))) {
     const configFile = root === '.' || root === '' ? 'skaffold.yaml' : `${root}/skaffold.yaml`;
-    if (!existsSync(join(context.workspaceRoot, configFile))) continue;
-    const analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
+    // Only the services createNodes inferred, so the plugin's include/exclude hold here too.
+    const inferred = inferredConfigFiles.get(context.workspaceRoot);
+    if (inferred ? !inferred.has(configFile) : !existsSync(join(context.workspaceRoot, configFile))) continue;
+    let analysis: ServiceAnalysis;
+    try {
+      analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
+    } catch {
+      // createNodes has reported this service; its render fails with the error.
+      continue;
+    }
     const targets = new Set<string>();
     // A glob's files belong to the project holding the folder before its first wildcard.
     const globFolders = analysis.externalGlobs.map((glob) => glob.split('/').filter((_, index, parts) => !/[*?[]/.test(parts.slice(0, index + 1).join('/'))).join('/'));

@@ -1,14 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
-import { describeError, GitopsError } from '../lib/errors';
+import { describeError } from '../lib/errors';
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
-import { analyzeService, type ServiceAnalysis } from './analyze-service';
+import { analyzeService, unreadableServiceAnalysis, type ServiceAnalysis } from './analyze-service';
 import { normalizePluginOptions, type NormalizedPluginOptions } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
 
 /** The files that make a project: every skaffold.yaml (those under node_modules and dist are skipped). */
 export const SKAFFOLD_CONFIG_GLOB = '**/skaffold.yaml';
+
+/**
+ * The skaffold.yaml files the last `createNodes` call inferred projects from (after Nx applied the plugin's
+ * `include`/`exclude`), so `createDependencies`, which runs next in the same process, honours them too.
+ */
+export const inferredConfigFiles = new Map<string, Set<string>>();
 
 /** The executors the inferred targets run. */
 export const RENDER_EXECUTOR = 'nx-gitops:render';
@@ -79,6 +85,7 @@ export function serviceInputs(analysis: ServiceAnalysis): TargetInput[] {
 
 /** Why a render cannot be cached, or undefined when every input can be hashed. */
 export function uncacheableReason(analysis: ServiceAnalysis, options: NormalizedPluginOptions): string | undefined {
+  if (analysis.problems.length > 0) return `the skaffold.yaml cannot be fully analysed (${analysis.problems.join('; ')})`;
   if (analysis.nondeterministic) return 'a dateTime tag policy gives a new tag on every run';
   if (options.digestSource === 'remote') return 'digestSource "remote" reads digests from the registry, which Nx cannot hash';
   if (analysis.outsideWorkspace.length > 0) return `it reads ${analysis.outsideWorkspace.join(', ')}, outside the workspace, which Nx cannot hash`;
@@ -146,10 +153,27 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
   };
 }
 
+/** {@link analyzeService}, or, when the skaffold.yaml cannot be read at all, an analysis that carries the error. */
+export function analyzeServiceOrProblem(options: { configFile: string; workspaceRoot: string; pluginOptions: NormalizedPluginOptions }): ServiceAnalysis {
+  // Problems are shown in the graph, which holds no absolute path.
+  const relative = (problem: string) => problem.split(`${options.workspaceRoot}${sep}`).join('');
+  try {
+    const analysis = analyzeService(options);
+    return analysis.problems.length > 0 ? { ...analysis, problems: analysis.problems.map(relative) } : analysis;
+  } catch (error) {
+    return unreadableServiceAnalysis({ pluginOptions: options.pluginOptions, problem: relative(describeError(error)) });
+  }
+}
+
 /** The project a skaffold.yaml makes: root = its folder, name, and the inferred targets. */
-export function createServiceNode(options: { configFile: string; workspaceRoot: string; pluginOptions: NormalizedPluginOptions }): CreateNodesResult {
+export function createServiceNode(options: {
+  configFile: string;
+  workspaceRoot: string;
+  pluginOptions: NormalizedPluginOptions;
+  analysis?: ServiceAnalysis;
+}): CreateNodesResult {
   const projectRoot = dirname(options.configFile);
-  const analysis = analyzeService(options);
+  const analysis = options.analysis ?? analyzeServiceOrProblem(options);
   const name = projectName(options.workspaceRoot, projectRoot);
   const { renderTargetName, publishTargetName } = options.pluginOptions;
   return {
@@ -174,17 +198,18 @@ export const createNodes: CreateNodesV2<NxGitopsPluginOptions> = [
   async (configFiles, options, context) => {
     const pluginOptions = normalizePluginOptions(options);
     const results: Array<[string, CreateNodesResult]> = [];
-    const failures: string[] = [];
-    // Every file is read even after a failure, so one run lists every broken skaffold.yaml.
+    const problems: string[] = [];
+    const inferred = new Set<string>();
+    inferredConfigFiles.set(context.workspaceRoot, inferred);
+    // One broken service never takes the graph down: it keeps targets whose render fails with the error.
     for (const configFile of configFiles.filter((file) => !isIgnored(file))) {
-      try {
-        results.push([configFile, createServiceNode({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions })]);
-      } catch (error) {
-        failures.push(describeError(error));
-      }
+      const analysis = analyzeServiceOrProblem({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions });
+      for (const problem of analysis.problems) problems.push(`${configFile}: ${problem.split('\n')[0]}`);
+      inferred.add(configFile);
+      results.push([configFile, createServiceNode({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, analysis })]);
     }
-    if (failures.length > 0) {
-      throw new GitopsError(failures.join('\n'), { hint: 'Fix the skaffold.yaml files named above; nx-gitops reads every one of them.' });
+    if (problems.length > 0) {
+      console.warn(`nx-gitops: ${problems.length} skaffold.yaml file(s) cannot be fully analysed; rendering them fails until fixed:\n${problems.join('\n')}`);
     }
     return results;
   },

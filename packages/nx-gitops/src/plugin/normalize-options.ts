@@ -20,7 +20,8 @@ export const pluginOptionsSchema = {
     defaultEnvironment: { type: 'string', pattern: DNS_LABEL, maxLength: 63 },
     environments: {
       type: 'object',
-      propertyNames: { pattern: DNS_LABEL, maxLength: 63 },
+      // Any name Nx accepts as a configuration; the executors refuse one that would leave dist/manifests.
+      propertyNames: { minLength: 1 },
       additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
       minProperties: 1,
     },
@@ -29,6 +30,7 @@ export const pluginOptionsSchema = {
     path: { type: 'string', minLength: 1 },
     defaultRepo: { type: 'string' },
     digestSource: { enum: ['tag', 'remote', 'none'] },
+    propagateProfiles: { type: 'boolean' },
   },
 } as const;
 

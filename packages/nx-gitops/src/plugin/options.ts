@@ -24,6 +24,11 @@ export interface NxGitopsPluginOptions {
    * (asks the registry; the render target is then not cached, since Nx cannot hash a registry).
    */
   digestSource?: 'tag' | 'remote' | 'none';
+  /**
+   * Whether the profiles of configs a service `requires` are environments of the service too, as skaffold
+   * applies `-p name` to every config that defines it. Default `true`.
+   */
+  propagateProfiles?: boolean;
 }
 
 /** Plugin option defaults. */

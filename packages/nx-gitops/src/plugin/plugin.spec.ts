@@ -292,15 +292,51 @@ describe('createNodes', () => {
     expect(results.map(([file]) => file)).toEqual(['services/foo/skaffold.yaml']);
   });
 
-  it('reports a broken skaffold.yaml with its file and line', async () => {
+  it('keeps the graph when a skaffold.yaml is broken: its render is uncached and names the file and line', async () => {
     write('services/broken/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Config\nbuild:\n  artifacts: {}\n');
     write('services/other/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Confg\n');
     seedService();
     const files = ['services/broken/skaffold.yaml', 'services/foo/skaffold.yaml', 'services/other/skaffold.yaml'];
-    const error = await Promise.resolve(createNodes[1](files, {}, context())).catch((e) => e);
-    // Every broken file is named in one run, each with its line.
-    expect(error.message).toMatch(/services\/broken\/skaffold\.yaml:4:14: build\.artifacts must be array/);
-    expect(error.message).toMatch(/services\/other\/skaffold\.yaml:2:7: unknown kind "Confg"/);
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const results = await createNodes[1](files, {}, context());
+      expect(results.map(([file]) => file)).toEqual(files);
+      const render = (file: string) => results.find(([each]) => each === file)![1].projects![dirname(file)].targets!.render;
+      expect(render('services/foo/skaffold.yaml').cache).toBe(true);
+      expect(render('services/broken/skaffold.yaml').cache).toBe(false);
+      expect(render('services/broken/skaffold.yaml').metadata?.description).toMatch(/services\/broken\/skaffold\.yaml:4:14: build\.artifacts must be array/);
+      expect(render('services/broken/skaffold.yaml').metadata?.description).not.toContain(workspaceRoot);
+      // Every broken file is named in one warning, each with its line.
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/services\/other\/skaffold\.yaml:2:7: unknown kind "Confg"/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('a profile whose patch fails only marks that service, and its other environments still exist', async () => {
+    write(
+      'services/demo/skaffold.yaml',
+      'apiVersion: skaffold/v4beta13\nkind: Config\nmanifests:\n  rawYaml: [k8s/a.yaml]\nprofiles:\n- name: debug\n  patches:\n  - op: replace\n    path: /build/artifacts/0/docker\n    value: {}\n',
+    );
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const results = await createNodes[1](['services/demo/skaffold.yaml'], {}, context());
+      const render = results[0][1].projects!['services/demo'].targets!.render;
+      expect(Object.keys(render.configurations ?? {})).toEqual(['develop', 'debug']);
+      expect(render.metadata?.description).toMatch(/environment "debug"/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('infers the profiles of required configs as environments (skaffold propagates -p), unless propagateProfiles is false', async () => {
+    write('services/app/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Config\nrequires:\n- path: ../lib\nmanifests:\n  rawYaml: [k8s/a.yaml]\n');
+    write('services/lib/skaffold.yaml', 'apiVersion: skaffold/v4beta13\nkind: Config\nmetadata:\n  name: lib\nmanifests:\n  rawYaml: [k8s/b.yaml]\nprofiles:\n- name: staging\n  manifests:\n    rawYaml: [k8s/c.yaml]\n');
+    const configurations = async (options: object) =>
+      Object.keys((await createNodes[1](['services/app/skaffold.yaml'], options, context()))[0][1].projects!['services/app'].targets!.render.configurations ?? {});
+    expect(await configurations({})).toEqual(['develop', 'staging']);
+    expect(await configurations({ propagateProfiles: false })).toEqual(['develop']);
   });
 
   it('rejects invalid plugin options by name', async () => {
