@@ -1,72 +1,82 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { GitopsError } from '../lib/errors';
+import { goGlob } from './go-glob';
 
-/** A regular expression for a glob with `*`, `?`, `**` and `[...]`, matched against `/`-separated paths. */
-function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let index = 0; index < glob.length; index++) {
-    const char = glob[index];
-    if (char === '*') {
-      if (glob[index + 1] === '*') {
-        const slash = glob[index + 2] === '/';
-        source += slash ? '(?:.*/)?' : '.*';
-        index += slash ? 2 : 1;
-      } else {
-        source += '[^/]*';
-      }
-    } else if (char === '?') {
-      source += '[^/]';
-    } else if (char === '[') {
-      const end = glob.indexOf(']', index);
-      if (end < 0) {
-        source += '\\[';
-      } else {
-        source += `[${glob.slice(index + 1, end).replace(/^!/, '^')}]`;
-        index = end;
-      }
-    } else {
-      source += char.replace(/[.+^${}()|\\]/g, '\\$&');
-    }
+/** The files under `path` in Go's walk order (sorted, depth first); symlinks are not followed, as godirwalk does. */
+function walkFiles(path: string, into: string[]): void {
+  let isDirectory = false;
+  try {
+    isDirectory = lstatSync(path).isDirectory();
+  } catch {
+    return;
   }
-  return new RegExp(`^${source}$`);
+  if (!isDirectory) {
+    into.push(path);
+    return;
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync(path).sort();
+  } catch {
+    return;
+  }
+  for (const entry of entries) walkFiles(join(path, entry), into);
 }
 
-function walk(dir: string, into: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) walk(path, into);
-    else into.push(path);
-  }
+function cleanPath(path: string): string {
+  const normalized = normalize(path);
+  return normalized.length > 1 && normalized.endsWith(sep) ? normalized.slice(0, -1) : normalized;
 }
 
 /**
- * The files `rawYaml` patterns name, relative to `dir`: each pattern's matches in sorted order (as Go's
- * `filepath.Glob` returns them), patterns in the order given, each file once. A pattern without glob
- * characters names its file directly, so a missing file is reported by the reader.
+ * The paths `patterns` name, relative to `dir`, as skaffold's `util.ExpandPathsGlob` gives them: a path
+ * that exists is taken as it is (even a directory); otherwise the pattern is expanded with Go's
+ * `filepath.Glob` semantics (see {@link goGlob}: `**` is `*`) and every match is walked, directories
+ * giving the files below them in sorted order. Patterns keep their order, each path comes once. A
+ * malformed pattern throws a {@link GitopsError}.
  */
-export function expandManifestGlobs(dir: string, patterns: readonly string[]): string[] {
-  const files: string[] = [];
+export function expandPathsGlob(dir: string, patterns: readonly string[]): string[] {
+  const paths = new Set<string>();
   for (const pattern of patterns) {
-    const absolute = isAbsolute(pattern) ? pattern : join(dir, pattern);
-    if (!/[*?[]/.test(pattern)) {
-      if (!files.includes(absolute)) files.push(absolute);
+    const path = cleanPath(isAbsolute(pattern) ? pattern : join(dir, pattern));
+    if (existsSync(path)) {
+      paths.add(path);
       continue;
     }
-    const segments = absolute.split(sep);
-    const firstGlob = segments.findIndex((segment) => /[*?[]/.test(segment));
-    const base = segments.slice(0, firstGlob).join(sep) || sep;
-    if (!existsSync(base) || !statSync(base).isDirectory()) continue;
-    const matcher = globToRegExp(segments.slice(firstGlob).join('/'));
-    const candidates: string[] = [];
-    walk(base, candidates);
-    for (const file of candidates
-      .filter((candidate) => matcher.test(relative(base, candidate).split(sep).join('/')))
-      .sort()) {
-      if (!files.includes(file)) files.push(file);
+    for (const match of goGlob(path)) {
+      const files: string[] = [];
+      walkFiles(match, files);
+      for (const file of files) paths.add(file);
     }
   }
-  return files;
+  return [...paths];
+}
+
+const MANIFEST_EXTENSIONS = ['.yml', '.yaml', '.json'];
+
+/**
+ * The files `rawYaml` entries render, relative to `dir` (the config's directory), as skaffold's render
+ * generator picks them: the paths {@link expandPathsGlob} gives, keeping only `.yaml`, `.yml` and `.json`
+ * files, except a path written out as an entry (skaffold refuses other files "under a glob pattern", so
+ * `k8s/*` skips a README). A file listed by name that does not exist is kept, for the reader to fail on.
+ * `entries` are the rawYaml entries with their env templates already expanded.
+ */
+export function expandManifestGlobs(dir: string, entries: readonly string[]): string[] {
+  const written = new Set(entries);
+  const paths = expandPathsGlob(dir, entries);
+  // Stricter than skaffold, which only warns: a file listed by name that is missing fails the render (in
+  // the reader) instead of silently leaving its objects out of the manifest.
+  for (const entry of entries) {
+    const path = cleanPath(isAbsolute(entry) ? entry : join(dir, entry));
+    if (!/[*?[\\]/.test(entry) && !paths.includes(path)) paths.push(path);
+  }
+  return paths.filter((path) => {
+    if (MANIFEST_EXTENSIONS.some((extension) => path.endsWith(extension))) return true;
+    // skaffold compares the joined path with the entry as written, which it equals for an entry that is
+    // already clean (relative to the config's directory, or absolute).
+    return written.has(path) || written.has(relative(dir, path).split(sep).join('/'));
+  });
 }
 
 /** Length of the UTF-8 sequence a lead byte starts, and the range its second byte must fall in; undefined when it cannot lead. */
@@ -121,8 +131,14 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function readRawYamlFile(options: { file: string; configFile: string }): string {
   let bytes: Uint8Array;
   try {
+    if (statSync(options.file).isDirectory()) {
+      throw new GitopsError(`${options.configFile}: manifests.rawYaml names the directory ${options.file}; skaffold reads a path that exists as a file, and fails on a directory.`, {
+        hint: 'Match the directory with a glob (for example "k8s/*"), whose matches skaffold walks, or list its files.',
+      });
+    }
     bytes = readFileSync(options.file);
-  } catch {
+  } catch (error) {
+    if (error instanceof GitopsError) throw error;
     throw new GitopsError(`${options.configFile}: manifests.rawYaml names ${options.file}, which cannot be read.`, { hint: 'Fix manifests.rawYaml.' });
   }
   try {

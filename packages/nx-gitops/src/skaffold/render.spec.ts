@@ -115,6 +115,38 @@ describe('renderManifests (native engine)', () => {
     expect((await render()).manifest).toContain('greeting: grün – \uFFFD\n');
   });
 
+  describe('rawYaml paths as skaffold expands them', () => {
+    const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
+
+    it('"**/*.yaml" (skaffold examples/profiles) does not emit the skaffold.yaml itself, and "k8s/*" skips a README', async () => {
+      write('skaffold.yaml', `${v4}manifests:\n  rawYaml: ["**/*.yaml", "k8s/*"]\n`);
+      write('k8s/app.yaml', configMap('app'));
+      write('k8s/README.md', '# not a manifest\n');
+      write('k8s/nested/deep.yaml', configMap('deep'));
+      const { manifest } = await render();
+      expect(manifest).not.toContain('skaffold/v4beta13');
+      expect(manifest).not.toContain('not a manifest');
+      expect(manifest.match(/kind: ConfigMap/g)).toHaveLength(2);
+    });
+
+    it('expands env templates in rawYaml paths', async () => {
+      write('skaffold.yaml', `${v4}manifests:\n  rawYaml: ["k8s/{{.TARGET}}/*.yaml"]\n`);
+      write('k8s/prod/app.yaml', configMap('prod'));
+      write('k8s/dev/app.yaml', configMap('dev'));
+      const { manifest } = await renderManifests({ configFile: join(dir, 'skaffold.yaml'), profiles: [], env: { TARGET: 'prod' }, digestSource: 'none', git: createGitInfoCache() });
+      expect(manifest).toContain('name: prod');
+      expect(manifest).not.toContain('name: dev');
+    });
+
+    it('fails on a rawYaml entry that names a directory, as skaffold does', async () => {
+      write('skaffold.yaml', `${v4}manifests:\n  rawYaml: [k8s]\n`);
+      write('k8s/app.yaml', configMap('app'));
+      const error = await renderError();
+      expect(error.message).toMatch(/manifests\.rawYaml names the directory .*k8s/);
+      expect(error.hint).toMatch(/k8s\/\*/);
+    });
+  });
+
   describe('a config that declares no manifests', () => {
     it('gets skaffold\'s default k8s/*.yaml when it is the only config, with a warning naming it', async () => {
       write('skaffold.yaml', `${v4}metadata:\n  name: app\nbuild:\n  artifacts:\n  - image: app\n`);

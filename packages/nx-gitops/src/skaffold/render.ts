@@ -168,10 +168,10 @@ async function computeBuilds(request: RenderRequest, configs: readonly Environme
   return builds;
 }
 
-/** Expands skaffold's `{{.ENV}}` templates in kustomize paths (v4beta11+). */
-function expandPath(path: string, env: Record<string, string | undefined>): string {
+/** Expands skaffold's `{{.ENV}}` templates in a manifest path (kustomize paths from v4beta11, rawYaml entries). */
+function expandPath(path: string, env: Record<string, string | undefined>, field = 'manifests.kustomize.paths'): string {
   if (!path.includes('{{')) return path;
-  return executeGoTemplate(parseGoTemplate(`manifests.kustomize.paths "${path}"`, path), env as Record<string, string>, { missingKey: 'invalid' });
+  return executeGoTemplate(parseGoTemplate(`${field} "${path}"`, path), env as Record<string, string>, { missingKey: 'invalid' });
 }
 
 /**
@@ -262,7 +262,9 @@ async function renderConfigManifests(request: RenderRequest, configs: readonly E
   for (const environmentConfig of configs) {
     const { config, dir, file } = environmentConfig;
     const kustomize = config.manifests?.kustomize;
-    for (const manifestFile of expandManifestGlobs(dir, rawYamlPatterns(configs, environmentConfig))) {
+    // skaffold's render generator expands env templates in each entry before globbing it.
+    const rawYaml = rawYamlPatterns(configs, environmentConfig).map((entry) => expandPath(entry, request.env, 'manifests.rawYaml'));
+    for (const manifestFile of expandManifestGlobs(dir, rawYaml)) {
       sources.push(async () => parseManifests(readRawYamlFile({ file: manifestFile, configFile: file }), manifestFile));
     }
     for (const path of kustomize?.paths ?? []) {
