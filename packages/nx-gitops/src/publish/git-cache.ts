@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
@@ -40,6 +40,21 @@ const ISOLATION_ENV: Record<string, undefined> = {
   GIT_COMMON_DIR: undefined,
 };
 
+/** Our own lock file in a cache repository, for the operations that rewrite shared files. */
+const FETCH_LOCK = 'nx-gitops-fetch.lock';
+
+/**
+ * Why the bare repository at `gitDir` cannot be used as a cache (`null` when it can): no HEAD, no object
+ * store, or a repository git refuses to open (a config it cannot parse, say).
+ */
+async function cacheProblem(gitDir: string): Promise<string | null> {
+  if (!existsSync(join(gitDir, 'HEAD'))) return 'no HEAD';
+  if (!existsSync(join(gitDir, 'objects')) || !existsSync(join(gitDir, 'refs'))) return 'no object store';
+  const check = await runCommand('git', ['--git-dir', gitDir, 'rev-parse', '--is-bare-repository'], { env: ISOLATION_ENV, allowFailure: true });
+  if (check.exitCode !== 0 || check.stdout.trim() !== 'true') return (check.stderr.trim().split('\n').pop() ?? '').slice(0, 200) || 'git cannot open it';
+  return null;
+}
+
 /** Thrown by {@link ManifestRepositoryCache.push} when the server does not offer atomic pushes. */
 export class AtomicPushUnsupportedError extends GitopsError {}
 
@@ -74,25 +89,81 @@ export class ManifestRepositoryCache {
     repository: string;
     cacheRoot: string;
     env: Readonly<Record<string, string | undefined>>;
+    /** Told when the cache had to be recreated. */
+    onWarning?: (message: string) => void;
     /** Send `NX_GITOPS_TOKEN` or URL credentials over plain http to a host that is not loopback. */
     allowInsecureTransport?: boolean;
   }): Promise<ManifestRepositoryCache> {
     const access = remoteAccess({ repository: options.repository, env: options.env, allowInsecureTransport: options.allowInsecureTransport });
     const key = createHash('sha256').update(access.url).digest('hex').slice(0, 16);
     const gitDir = join(options.cacheRoot, `${key}.git`);
-    if (!existsSync(join(gitDir, 'HEAD'))) {
+    const problem = existsSync(gitDir) ? await cacheProblem(gitDir) : 'missing';
+    if (problem !== null) {
       mkdirSync(options.cacheRoot, { recursive: true });
+      if (problem !== 'missing') {
+        // Only the objects of an earlier run are lost: the cache is rebuilt from the server on demand.
+        const aside = `${gitDir}.broken-${process.pid}-${randomBytes(4).toString('hex')}`;
+        try {
+          renameSync(gitDir, aside);
+          rmSync(aside, { recursive: true, force: true });
+          options.onWarning?.(`The cache repository ${gitDir} was unusable (${problem}); it was recreated.`);
+        } catch {
+          // Another process moved it first and is recreating it.
+        }
+      }
       // Initialise beside the final place and rename, so a concurrent process never sees half a repository.
       const staging = `${gitDir}.init-${process.pid}-${randomBytes(4).toString('hex')}`;
-      await runCommand('git', ['init', '--quiet', '--bare', staging]);
+      await runCommand('git', ['init', '--quiet', '--bare', staging], { env: ISOLATION_ENV });
       try {
         renameSync(staging, gitDir);
       } catch {
         rmSync(staging, { recursive: true, force: true });
-        if (!existsSync(join(gitDir, 'HEAD'))) throw new GitopsError(`Cannot create the cache repository ${gitDir}.`);
+        if ((await cacheProblem(gitDir)) !== null) {
+          throw new GitopsError(`Cannot create the cache repository ${gitDir}.`, { hint: 'Delete that folder; it is rebuilt on the next publish.' });
+        }
       }
     }
     return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url));
+  }
+
+  /**
+   * Removes git lock files (`shallow.lock`, `index.lock`, `packed-refs.lock`, `refs/**.lock`, …) older
+   * than `olderThanMs`. Call it only while holding the machine lock of the repository: every git command
+   * that could legitimately hold one then belongs to this process or takes milliseconds, so a lock that
+   * old was left by a git process that was killed (SIGKILL, a cancelled CI job), and would make every later
+   * fetch or ref update fail. Returns the paths removed, relative to the cache repository.
+   */
+  removeStaleGitLocks(options: { olderThanMs: number }): string[] {
+    const removed: string[] = [];
+    const now = Date.now();
+    const visit = (relative: string, recurse: boolean) => {
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(join(this.gitDir, relative), { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = relative ? `${relative}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (recurse) visit(path, true);
+          continue;
+        }
+        // Our own lock file carries a pid and is handled by withFileLock.
+        if (!entry.name.endsWith('.lock') || entry.name === FETCH_LOCK) continue;
+        try {
+          if (now - statSync(join(this.gitDir, path)).mtimeMs < options.olderThanMs) continue;
+          unlinkSync(join(this.gitDir, path));
+          removed.push(path);
+        } catch {
+          // Released in the meantime.
+        }
+      }
+    };
+    visit('', false);
+    visit('refs', true);
+    visit('objects/info', true);
+    return removed;
   }
 
   /** Which credentials go to which host (`null` when none are sent), and why set ones are withheld. */
@@ -171,7 +242,7 @@ export class ManifestRepositoryCache {
     const toFetch = [...tips].filter(([, sha]) => missing.has(sha)).map(([branch]) => branch);
     if (toFetch.length === 0) return held;
     const localRef = (branch: string) => `refs/nx-gitops/${this.owner}/${branch}`;
-    await withFileLock({ path: join(this.gitDir, 'nx-gitops-fetch.lock') }, () =>
+    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
       this.remote(
         [
           'fetch',
@@ -375,7 +446,7 @@ export class ManifestRepositoryCache {
     const { stdout } = await this.git(['for-each-ref', '--format=%(refname)', prefix], { allowFailure: true });
     const refs = stdout.split('\n').filter((ref) => ref.startsWith(prefix));
     if (refs.length === 0) return;
-    await withFileLock({ path: join(this.gitDir, 'nx-gitops-fetch.lock') }, () =>
+    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
       this.git(['update-ref', '--stdin'], { input: refs.map((ref) => `delete ${ref}\n`).join(''), allowFailure: true }),
     );
   }

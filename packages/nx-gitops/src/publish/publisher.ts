@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describeError, GitopsError } from '../lib/errors';
 import { runWithConcurrency } from '../lib/exec';
 import { silentLogger, type GitopsLogger } from '../lib/log';
+import { remoteAccess } from './auth';
 import { withFileLock } from './file-lock';
 import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type BranchUpdate, type GitIdentity } from './git-cache';
 import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
@@ -74,6 +75,8 @@ export interface PublishToRepositoryOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Send `NX_GITOPS_TOKEN` or URL credentials over plain http to a host that is not loopback. */
   allowInsecureTransport?: boolean;
+  /** Folder of the machine-wide lock files (default {@link machineLockDir}); tests give each simulated machine its own. */
+  lockDir?: string;
 }
 
 interface BuiltRequest {
@@ -106,14 +109,34 @@ function groupByBranch(requests: readonly PublishRequest[]): BranchJob[] {
 }
 
 /**
- * The lock file publishers on this machine share for `repository` (named by a hash, so no URL, and no
- * credential in one, reaches the file system).
+ * The folder of the machine-wide lock files: one per OS user (named by the uid, created `0700`), so a
+ * second user of a CI runner neither gets EACCES on the first user's folder nor can touch its locks.
+ * A folder of that name that another user owns is refused.
  */
-export function machineLockPath(repository: string): string {
-  const dir = join(tmpdir(), 'nx-gitops-locks');
-  mkdirSync(dir, { recursive: true });
-  return join(dir, `${createHash('sha256').update(repository).digest('hex').slice(0, 32)}.lock`);
+export function machineLockDir(parent: string = tmpdir()): string {
+  const user = typeof process.getuid === 'function' ? String(process.getuid()) : userInfo().username.replace(/[^\w.-]/g, '_');
+  const dir = join(parent, `nx-gitops-locks-${user}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stats = statSync(dir);
+  if (typeof process.getuid === 'function' && stats.uid !== process.getuid()) {
+    throw new GitopsError(`The lock folder ${dir} belongs to another user.`, { hint: 'Remove it, or point TMPDIR at a folder of your own.' });
+  }
+  if ((stats.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  return dir;
 }
+
+/**
+ * The lock file publishers on this machine share for `repository` (named by a hash of the URL without
+ * credentials, so no credential reaches the file system and rotating a token keeps the lock), in `dir`
+ * (default {@link machineLockDir}).
+ */
+export function machineLockPath(repository: string, dir: string = machineLockDir()): string {
+  const key = remoteAccess({ repository, env: {} }).url;
+  return join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
+}
+
+/** Git lock files in the cache older than this, found while we hold the machine lock, were left by a killed git. */
+const STALE_GIT_LOCK_MS = 10_000;
 
 /**
  * Publishes every request to one manifest repository with one cache: each attempt lists the target
@@ -131,6 +154,9 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
   const loggerFor = options.loggerFor ?? (() => silentLogger);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const jobs = groupByBranch(options.requests);
+  const warnAll = (message: string) => {
+    for (const job of jobs) loggerFor(job.requests[0]).warn(message);
+  };
   let cache: ManifestRepositoryCache | undefined;
   try {
     cache = await ManifestRepositoryCache.open({
@@ -138,6 +164,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       cacheRoot: options.cacheRoot,
       env: options.env ?? process.env,
       allowInsecureTransport: options.allowInsecureTransport,
+      onWarning: warnAll,
     });
     const repo = cache;
     for (const job of jobs) logCredentials({ log: loggerFor(job.requests[0]), cache: repo });
@@ -146,12 +173,16 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     const blobs = new Map(sourceFiles.map((file, index) => [file, blobIds[index]]));
     const pushMode = { atomic: true };
     let pending = jobs;
-    const turnLock = machineLockPath(options.repository);
+    const turnLock = machineLockPath(options.repository, options.lockDir ?? machineLockDir());
     for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
       for (const job of pending) job.attempts = attempt;
       // Publishers on this machine take turns per repository, so they never reject each other's pushes;
       // publishers elsewhere are handled by rebuilding on the new tip and retrying.
       const stop = await withFileLock({ path: turnLock }, async (): Promise<boolean> => {
+        const removed = repo.removeStaleGitLocks({ olderThanMs: STALE_GIT_LOCK_MS });
+        if (removed.length > 0) {
+          warnAll(`Removed ${removed.join(', ')} from the cache repository ${repo.gitDir}: left by a git process that no longer runs (killed or cancelled).`);
+        }
         const bases = pending.map((job) => job.requests[0].baseBranch).filter((base): base is string => base !== null);
         const tips = await repo.remoteTips([...pending.map((job) => job.branch), ...bases]);
         const stale = pending.filter((job) => !job.built || job.built.remoteTip !== (tips.get(job.branch) ?? null));
