@@ -178,7 +178,7 @@ export interface FixtureWorkspace {
   readonly root: string;
   readonly nxVersion: string;
   /** Runs the workspace's own `node_modules/.bin/nx`. */
-  nx(args: readonly string[], options?: { env?: Record<string, string> }): Promise<RunResult>;
+  nx(args: readonly string[], options?: { env?: Record<string, string>; allowFailure?: boolean }): Promise<RunResult>;
   /** Runs git in the workspace and returns its trimmed output. */
   git(args: readonly string[]): Promise<string>;
   /** Stages everything and commits; returns the new commit's full sha. */
@@ -195,7 +195,7 @@ export function openFixtureWorkspace(root: string, nxVersion: string): FixtureWo
   return {
     root,
     nxVersion,
-    nx: (args, options = {}) => runInFixture(nxBinary, args, { cwd: root, env: options.env }),
+    nx: (args, options = {}) => runInFixture(nxBinary, args, { cwd: root, env: options.env, allowFailure: options.allowFailure }),
     git: (args) => git(root, args),
     async commitAll(message) {
       await git(root, ['add', '-A']);

@@ -169,6 +169,19 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
     for (const service of SERVICES) await expectPublishedFromHead(service, 'production');
   });
 
+  it('refuses a configuration the service does not have instead of publishing the default, alone and in a batch', async () => {
+    const before = await branchTips(manifests);
+
+    const single = await workspace.nx(['run', 'api:publish-manifest:prodution'], { allowFailure: true });
+    const batch = await workspace.nx(['run-many', '-t', 'publish-manifest', '-c', 'prodution', '--batch'], { allowFailure: true });
+
+    for (const result of [single, batch]) {
+      expect(result.exitCode).not.toBe(0);
+      expect(`${result.stdout}\n${result.stderr}`).toMatch(/has no configuration "prodution"; its configurations are: develop, production/);
+    }
+    expect(await branchTips(manifests)).toEqual(before);
+  });
+
   it('creates no commit anywhere when the same runs are repeated with nothing changed', async () => {
     const before = await branchTips(manifests);
 
