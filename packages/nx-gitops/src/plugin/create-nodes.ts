@@ -19,6 +19,15 @@ export const inferredConfigFiles = new Map<string, Set<string>>();
 /** The executors the inferred targets run. */
 export const RENDER_EXECUTOR = 'nx-gitops:render';
 export const PUBLISH_EXECUTOR = 'nx-gitops:publish-manifest';
+export const DIFF_EXECUTOR = 'nx-gitops:diff-manifest';
+
+/** Where `diff-manifest` writes beside the render, and its run report. */
+export const DIFF_OUTPUTS = [
+  '{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.json',
+  '{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.md',
+  '{workspaceRoot}/dist/manifests/diff.json',
+  '{workspaceRoot}/dist/manifests/diff.md',
+];
 
 /** Where `render` writes, as an Nx output path (the environment comes from the target's options). */
 export const RENDER_OUTPUT = '{workspaceRoot}/dist/manifests/{projectName}/{options.environment}';
@@ -95,7 +104,7 @@ export function uncacheableReason(analysis: ServiceAnalysis, options: Normalized
 /** The name of the target group `nx show project` shows the service's targets under. */
 export const TARGET_GROUP = 'gitops';
 
-/** The `render` and `publish-manifest` targets of one service (`project` names it in the targets' help). */
+/** The `render`, `publish-manifest` and `diff-manifest` targets of one service (`project` names it in the targets' help). */
 export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPluginOptions, project = '<project>'): Record<string, TargetConfiguration> {
   const [defaultEnvironment] = analysis.environments;
   const inputs = serviceInputs(analysis);
@@ -109,6 +118,8 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
   if (options.manifestRepository) publishOptions.manifestRepository = options.manifestRepository;
   if (options.branch !== '{project}/{environment}') publishOptions.branch = options.branch;
   if (options.path !== 'manifest.yaml') publishOptions.path = options.path;
+  // Only the options both executors take: diff-manifest refuses any other.
+  const diffOptions = Object.fromEntries(Object.entries(publishOptions).filter(([name]) => ['environment', 'manifestRepository', 'branch', 'path'].includes(name)));
   return {
     [options.renderTargetName]: {
       executor: RENDER_EXECUTOR,
@@ -150,6 +161,24 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
         },
       },
     },
+    [options.diffTargetName]: {
+      executor: DIFF_EXECUTOR,
+      cache: false,
+      dependsOn: [options.renderTargetName],
+      inputs,
+      outputs: DIFF_OUTPUTS,
+      options: diffOptions,
+      configurations: publishConfigurations,
+      defaultConfiguration: defaultEnvironment.name,
+      metadata: {
+        technologies: ['git'],
+        description: 'Compare the rendered manifests with the manifest repository, object by object (read only)',
+        help: {
+          command: `npx nx run ${project}:${options.diffTargetName} --help`,
+          example: { options: { exitCode: true }, args: [`--configuration=${analysis.environments.at(-1)!.name}`] },
+        },
+      },
+    },
   };
 }
 
@@ -175,13 +204,13 @@ export function createServiceNode(options: {
   const projectRoot = dirname(options.configFile);
   const analysis = options.analysis ?? analyzeServiceOrProblem(options);
   const name = projectName(options.workspaceRoot, projectRoot);
-  const { renderTargetName, publishTargetName } = options.pluginOptions;
+  const { renderTargetName, publishTargetName, diffTargetName } = options.pluginOptions;
   return {
     projects: {
       [projectRoot]: {
         name,
         targets: serviceTargets(analysis, options.pluginOptions, name),
-        metadata: { technologies: ['skaffold', 'kustomize'], targetGroups: { [TARGET_GROUP]: [renderTargetName, publishTargetName] } },
+        metadata: { technologies: ['skaffold', 'kustomize'], targetGroups: { [TARGET_GROUP]: [renderTargetName, publishTargetName, diffTargetName] } },
       },
     },
   };

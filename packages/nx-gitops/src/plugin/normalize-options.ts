@@ -17,6 +17,7 @@ export const pluginOptionsSchema = {
   properties: {
     renderTargetName: { type: 'string', pattern: TARGET_NAME },
     publishTargetName: { type: 'string', pattern: TARGET_NAME },
+    diffTargetName: { type: 'string', pattern: TARGET_NAME },
     defaultEnvironment: { type: 'string', pattern: DNS_LABEL, maxLength: 63 },
     environments: {
       type: 'object',
@@ -65,6 +66,10 @@ export function pluginOptionsProblem(options: NxGitopsPluginOptions): PluginOpti
   }
   if (options.publishTargetName && options.publishTargetName === (options.renderTargetName ?? DEFAULT_PLUGIN_OPTIONS.renderTargetName)) {
     return { option: 'publishTargetName', message: 'must differ from renderTargetName' };
+  }
+  const names = { ...DEFAULT_PLUGIN_OPTIONS, ...options };
+  if (options.diffTargetName && (options.diffTargetName === names.renderTargetName || options.diffTargetName === names.publishTargetName)) {
+    return { option: 'diffTargetName', message: 'must differ from renderTargetName and publishTargetName' };
   }
   return undefined;
 }

@@ -4,6 +4,8 @@ export interface NxGitopsPluginOptions {
   renderTargetName?: string;
   /** Name of the inferred publish target. Default `publish-manifest`. */
   publishTargetName?: string;
+  /** Name of the inferred target that compares a render with the manifest repository. Default `diff-manifest`. */
+  diffTargetName?: string;
   /** Name of the environment rendered without a profile. Default `develop`. */
   defaultEnvironment?: string;
   /**
@@ -35,6 +37,7 @@ export interface NxGitopsPluginOptions {
 export const DEFAULT_PLUGIN_OPTIONS = {
   renderTargetName: 'render',
   publishTargetName: 'publish-manifest',
+  diffTargetName: 'diff-manifest',
   defaultEnvironment: 'develop',
   branch: '{project}/{environment}',
   path: 'manifest.yaml',

@@ -93,6 +93,7 @@ describe('createNodes', () => {
               "gitops": [
                 "render",
                 "publish-manifest",
+                "diff-manifest",
               ],
             },
             "technologies": [
@@ -102,6 +103,72 @@ describe('createNodes', () => {
           },
           "name": "foo",
           "targets": {
+            "diff-manifest": {
+              "cache": false,
+              "configurations": {
+                "develop": {
+                  "environment": "develop",
+                },
+                "production": {
+                  "environment": "production",
+                },
+              },
+              "defaultConfiguration": "develop",
+              "dependsOn": [
+                "render",
+              ],
+              "executor": "nx-gitops:diff-manifest",
+              "inputs": [
+                "{projectRoot}/**/*",
+                {
+                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
+                },
+                {
+                  "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "env": "SKAFFOLD_DIGEST_SOURCE",
+                },
+                {
+                  "env": "SKAFFOLD_TAG",
+                },
+                {
+                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
+                },
+                {
+                  "runtime": "git rev-parse HEAD",
+                },
+                {
+                  "runtime": "git describe --tags --always",
+                },
+              ],
+              "metadata": {
+                "description": "Compare the rendered manifests with the manifest repository, object by object (read only)",
+                "help": {
+                  "command": "npx nx run foo:diff-manifest --help",
+                  "example": {
+                    "args": [
+                      "--configuration=production",
+                    ],
+                    "options": {
+                      "exitCode": true,
+                    },
+                  },
+                },
+                "technologies": [
+                  "git",
+                ],
+              },
+              "options": {
+                "environment": "develop",
+              },
+              "outputs": [
+                "{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.json",
+                "{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.md",
+                "{workspaceRoot}/dist/manifests/diff.json",
+                "{workspaceRoot}/dist/manifests/diff.md",
+              ],
+            },
             "publish-manifest": {
               "cache": false,
               "configurations": {
@@ -242,7 +309,7 @@ describe('createNodes', () => {
     serviceWithComponent();
     const results = await createNodes[1](['services/bar/skaffold.yaml'], { manifestRepository: 'https://git.example.com/manifests.git', renderTargetName: 'manifests' }, context());
     const project = results[0][1].projects!['services/bar'];
-    expect(Object.keys(project.targets!)).toEqual(['manifests', 'publish-manifest']);
+    expect(Object.keys(project.targets!)).toEqual(['manifests', 'publish-manifest', 'diff-manifest']);
     expect(project.targets!.manifests.configurations).toEqual({
       develop: { environment: 'develop', profiles: [] },
       production: { environment: 'production', profiles: ['production'] },
@@ -265,6 +332,33 @@ describe('createNodes', () => {
       environment: 'develop',
       manifestRepository: 'https://git.example.com/manifests.git',
     });
+  });
+
+  it('infers diff-manifest beside publish-manifest: depends on render, one configuration per environment, uncached, named by diffTargetName', async () => {
+    const results = await createNodes[1](
+      ['services/bar/skaffold.yaml'],
+      { manifestRepository: 'https://git.example.com/manifests.git', renderTargetName: 'manifests', diffTargetName: 'preview', branch: 'deploy/{project}/{environment}' },
+      context(),
+    );
+    const project = results[0][1].projects!['services/bar'];
+    const preview = project.targets!.preview;
+    expect(preview).toMatchObject({
+      executor: 'nx-gitops:diff-manifest',
+      cache: false,
+      dependsOn: ['manifests'],
+      defaultConfiguration: 'develop',
+      options: { environment: 'develop', manifestRepository: 'https://git.example.com/manifests.git', branch: 'deploy/{project}/{environment}' },
+    });
+    // One configuration per environment, as publish-manifest has.
+    expect(Object.keys(preview.configurations!)).toEqual(Object.keys(project.targets!.manifests.configurations!));
+    expect(preview.configurations).toEqual(project.targets!['publish-manifest'].configurations);
+    expect(preview.outputs).toContain('{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.md');
+    expect(preview.outputs).toContain('{workspaceRoot}/dist/manifests/diff.md');
+    expect(preview.inputs).toEqual(project.targets!.manifests.inputs);
+    expect(project.metadata?.targetGroups).toEqual({ gitops: ['manifests', 'publish-manifest', 'preview'] });
+    await expect(createNodes[1](['services/bar/skaffold.yaml'], { diffTargetName: 'publish-manifest' }, context())).rejects.toThrow(
+      'Invalid nx-gitops plugin option "diffTargetName": must differ from renderTargetName and publishTargetName.',
+    );
   });
 
   it('takes environments from the plugin options when given, and the name from project.json', async () => {
