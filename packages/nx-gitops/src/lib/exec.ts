@@ -47,6 +47,18 @@ export class CommandError extends GitopsError {
   }
 }
 
+/** A process killed because it outlived its `timeoutMs`; the command is quoted redacted. */
+export class CommandTimeoutError extends GitopsError {
+  readonly timeoutMs: number;
+
+  constructor(details: { command: string; timeoutMs: number; stderr: string }) {
+    const tail = details.stderr.trim().split('\n').slice(-5).join('\n');
+    super(`Command timed out after ${details.timeoutMs} ms: ${details.command}${tail ? `\n${tail}` : ''}`);
+    this.name = 'CommandTimeoutError';
+    this.timeoutMs = details.timeoutMs;
+  }
+}
+
 /** Quotes an argument for display only (nothing is ever run through a shell). */
 function quoteForDisplay(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -82,7 +94,7 @@ export async function runCommand(file: string, args: readonly string[], options:
     });
   }
   if (result.timedOut) {
-    throw new GitopsError(`Command timed out after ${options.timeoutMs} ms: ${command}`);
+    throw new CommandTimeoutError({ command, timeoutMs: options.timeoutMs ?? 0, stderr: redact(stderr, secrets) });
   }
   const exitCode = result.exitCode ?? 1;
   if (exitCode !== 0 && !options.allowFailure) {

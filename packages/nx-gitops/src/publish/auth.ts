@@ -42,7 +42,8 @@ function splitCredentials(url: string): { url: string; username: string; passwor
   return { url: `${match[1]}${match[3]}`, username: decodeURIComponent(user), password: decodeURIComponent(rest.join(':')) };
 }
 
-function existingConfigCount(env: Readonly<Record<string, string | undefined>>): number {
+/** How many `GIT_CONFIG_KEY_n` entries `env` already passes to git (`GIT_CONFIG_COUNT`, 0 when unset or invalid). */
+export function existingConfigCount(env: Readonly<Record<string, string | undefined>>): number {
   const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
   return Number.isInteger(count) && count > 0 ? count : 0;
 }

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
-import { CommandError, runCommand, type RunResult } from '../lib/exec';
+import { CommandError, CommandTimeoutError, runCommand, type RunResult } from '../lib/exec';
 import { redact } from '../lib/redact';
-import { remoteAccess, type GitRemoteAccess } from './auth';
+import { existingConfigCount, remoteAccess, type GitRemoteAccess } from './auth';
 import { withoutCredentials } from './commit-message';
 import { withFileLock } from './file-lock';
 import type { GitObjectType, PlannedTree, TreeListingEntry } from './plan';
@@ -55,6 +55,17 @@ async function cacheProblem(gitDir: string): Promise<string | null> {
   return null;
 }
 
+/** The default of the `networkTimeoutSeconds` option: the longest one git network command may take. */
+export const DEFAULT_NETWORK_TIMEOUT_SECONDS = 180;
+
+/** How long a transfer may stay below one byte per second before git gives up (at most the deadline). */
+const LOW_SPEED_SECONDS = 30;
+
+/** True when git's error output says curl gave up on a stalled or unreachable server. */
+function isTransferTimeout(stderr: string): boolean {
+  return /Operation too slow|curl 28|Operation timed out|Connection timed out|timed out after/i.test(stderr);
+}
+
 /** Thrown by {@link ManifestRepositoryCache.push} when the server does not offer atomic pushes. */
 export class AtomicPushUnsupportedError extends GitopsError {}
 
@@ -79,6 +90,8 @@ export class ManifestRepositoryCache {
     private readonly access: GitRemoteAccess,
     /** The repository URL as shown to users (no credentials). */
     readonly displayUrl: string,
+    /** The deadline of each network command, and the environment that bounds git's own stalls. */
+    private readonly network: { timeoutMs: number; lowSpeedSeconds: number; env: Record<string, string> },
   ) {}
 
   /**
@@ -91,6 +104,8 @@ export class ManifestRepositoryCache {
     env: Readonly<Record<string, string | undefined>>;
     /** Told when the cache had to be recreated. */
     onWarning?: (message: string) => void;
+    /** The longest one network command may take (default {@link DEFAULT_NETWORK_TIMEOUT_SECONDS}). */
+    networkTimeoutSeconds?: number;
     /** Send `NX_GITOPS_TOKEN` or URL credentials over plain http to a host that is not loopback. */
     allowInsecureTransport?: boolean;
   }): Promise<ManifestRepositoryCache> {
@@ -123,7 +138,22 @@ export class ManifestRepositoryCache {
         }
       }
     }
-    return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url));
+    const timeoutSeconds = options.networkTimeoutSeconds ?? DEFAULT_NETWORK_TIMEOUT_SECONDS;
+    // After the credentials' entry, if any: git reads GIT_CONFIG_KEY_0 … GIT_CONFIG_KEY_<count - 1>.
+    const first = access.env.GIT_CONFIG_COUNT !== undefined ? Number(access.env.GIT_CONFIG_COUNT) : existingConfigCount(options.env);
+    const lowSpeedSeconds = Math.max(1, Math.min(LOW_SPEED_SECONDS, timeoutSeconds));
+    const network = {
+      timeoutMs: timeoutSeconds * 1000,
+      lowSpeedSeconds,
+      env: {
+        GIT_CONFIG_COUNT: String(first + 2),
+        [`GIT_CONFIG_KEY_${first}`]: 'http.lowSpeedLimit',
+        [`GIT_CONFIG_VALUE_${first}`]: '1',
+        [`GIT_CONFIG_KEY_${first + 1}`]: 'http.lowSpeedTime',
+        [`GIT_CONFIG_VALUE_${first + 1}`]: String(lowSpeedSeconds),
+      },
+    };
+    return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url), network);
   }
 
   /**
@@ -191,7 +221,7 @@ export class ManifestRepositoryCache {
 
   private async git(
     args: readonly string[],
-    options: { input?: string; allowFailure?: boolean; env?: Record<string, string> } = {},
+    options: { input?: string; allowFailure?: boolean; env?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<RunResult> {
     return runCommand(
       'git',
@@ -201,20 +231,36 @@ export class ManifestRepositoryCache {
         secrets: this.access.secrets,
         input: options.input,
         allowFailure: options.allowFailure,
+        timeoutMs: options.timeoutMs,
       },
     );
   }
 
   /** Runs a command that talks to the server, turning an authentication failure into an error that says so. */
   private async remote(args: readonly string[], what: string, options: { allowFailure?: boolean } = {}): Promise<RunResult> {
+    let result: RunResult;
     try {
-      return await this.git(args, options);
+      result = await this.git(args, { ...options, env: this.network.env, timeoutMs: this.network.timeoutMs });
     } catch (error) {
+      if (error instanceof CommandTimeoutError) throw this.timeoutError(what, error);
+      if (error instanceof CommandError && isTransferTimeout(error.stderr)) throw this.timeoutError(what, error);
       if (error instanceof CommandError && isAuthenticationFailure(error.stderr)) {
         throw this.authenticationError(what, error.stderr.trim().split('\n').pop() ?? '', error);
       }
       throw error;
     }
+    if (result.exitCode !== 0 && isTransferTimeout(result.stderr)) throw this.timeoutError(what);
+    return result;
+  }
+
+  /** The error for a network command that hit the deadline or that git gave up on as stalled. */
+  private timeoutError(what: string, cause?: unknown): GitopsError {
+    const seconds = this.network.timeoutMs / 1000;
+    return new GitopsError(
+      `The manifest repository ${this.displayUrl} did not answer in time while trying to ${what} ` +
+        `(no progress for ${this.network.lowSpeedSeconds} s, or longer than the ${seconds} s deadline).`,
+      { hint: `Check that the server is up and reachable; raise the "networkTimeoutSeconds" option (now ${seconds}) for a slow server.`, cause },
+    );
   }
 
   /** The current commit of each of `branches` on the server; branches that do not exist are absent. */

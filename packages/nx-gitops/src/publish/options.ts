@@ -27,6 +27,8 @@ export interface PublishManifestOptions {
   allowEmpty?: boolean;
   /** Send `NX_GITOPS_TOKEN` (or credentials in the URL) over plain http to a host that is not loopback. */
   allowInsecureTransport?: boolean;
+  /** The longest one git network command (list, fetch, push) may take, in seconds; a stall of 30 s (or this, if less) also fails. */
+  networkTimeoutSeconds?: number;
 }
 
 /** The defaults schema.json declares, applied again here for callers that bypass Nx. */
@@ -40,6 +42,7 @@ export const PUBLISH_DEFAULTS = {
   allowDirty: false,
   allowEmpty: false,
   allowInsecureTransport: false,
+  networkTimeoutSeconds: 180,
 } as const satisfies PublishManifestOptions;
 
 /** The identity commits carry when neither the options nor the workspace's git config name one. */

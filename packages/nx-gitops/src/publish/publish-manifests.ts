@@ -118,6 +118,7 @@ export async function publishManifests(options: {
         loggerFor: (request) => loggerFor(targetsById.get(request.id)!),
         sleep: options.sleep,
         allowInsecureTransport: group[0].allowInsecureTransport,
+        networkTimeoutSeconds: Math.max(...group.map((resolved) => resolved.networkTimeoutSeconds)),
       });
       return results.map((result) => ({ ...result, repository: withoutCredentials(repository) }));
     }),

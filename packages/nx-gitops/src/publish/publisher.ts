@@ -7,7 +7,7 @@ import { runWithConcurrency } from '../lib/exec';
 import { silentLogger, type GitopsLogger } from '../lib/log';
 import { remoteAccess } from './auth';
 import { withFileLock } from './file-lock';
-import { AtomicPushUnsupportedError, EMPTY_TREE, ManifestRepositoryCache, type BranchUpdate, type GitIdentity } from './git-cache';
+import { AtomicPushUnsupportedError, DEFAULT_NETWORK_TIMEOUT_SECONDS, EMPTY_TREE, ManifestRepositoryCache, type BranchUpdate, type GitIdentity } from './git-cache';
 import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
 
@@ -75,6 +75,8 @@ export interface PublishToRepositoryOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Send `NX_GITOPS_TOKEN` or URL credentials over plain http to a host that is not loopback. */
   allowInsecureTransport?: boolean;
+  /** The longest one git network command may take, in seconds (default {@link DEFAULT_NETWORK_TIMEOUT_SECONDS}). */
+  networkTimeoutSeconds?: number;
   /** Folder of the machine-wide lock files (default {@link machineLockDir}); tests give each simulated machine its own. */
   lockDir?: string;
 }
@@ -165,6 +167,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       env: options.env ?? process.env,
       allowInsecureTransport: options.allowInsecureTransport,
       onWarning: warnAll,
+      networkTimeoutSeconds: options.networkTimeoutSeconds,
     });
     const repo = cache;
     for (const job of jobs) logCredentials({ log: loggerFor(job.requests[0]), cache: repo });
@@ -178,7 +181,9 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       for (const job of pending) job.attempts = attempt;
       // Publishers on this machine take turns per repository, so they never reject each other's pushes;
       // publishers elsewhere are handled by rebuilding on the new tip and retrying.
-      const stop = await withFileLock({ path: turnLock }, async (): Promise<boolean> => {
+      // An attempt makes three network calls, each bounded by the deadline: wait at least that long for a turn.
+      const turnTimeoutMs = Math.max(120_000, (3 * (options.networkTimeoutSeconds ?? DEFAULT_NETWORK_TIMEOUT_SECONDS) + 60) * 1000);
+      const stop = await withFileLock({ path: turnLock, timeoutMs: turnTimeoutMs }, async (): Promise<boolean> => {
         const removed = repo.removeStaleGitLocks({ olderThanMs: STALE_GIT_LOCK_MS });
         if (removed.length > 0) {
           warnAll(`Removed ${removed.join(', ')} from the cache repository ${repo.gitDir}: left by a git process that no longer runs (killed or cancelled).`);

@@ -27,6 +27,8 @@ export interface ResolvedTarget {
   repository: string;
   dryRun: boolean;
   maxAttempts: number;
+  /** The deadline of each git network command, in seconds (`networkTimeoutSeconds`). */
+  networkTimeoutSeconds: number;
   /** Whether credentials may go over plain http to a host that is not loopback (`allowInsecureTransport`). */
   allowInsecureTransport: boolean;
   /** Whether uncommitted changes are published (`allowDirty`): the commit carries `Source-Dirty: true`. */
@@ -199,6 +201,9 @@ export function resolveTarget(options: {
   if (!Number.isInteger(opts.maxAttempts) || opts.maxAttempts < 1) {
     throw new GitopsError(`"maxAttempts" must be a positive integer, got ${opts.maxAttempts}.`, { hint: 'Set "maxAttempts" to 1 or more.' });
   }
+  if (typeof opts.networkTimeoutSeconds !== 'number' || !(opts.networkTimeoutSeconds > 0)) {
+    throw new GitopsError(`"networkTimeoutSeconds" must be a positive number, got ${opts.networkTimeoutSeconds}.`, { hint: 'Set "networkTimeoutSeconds" to 1 or more.' });
+  }
   const rendered = options.rendered ?? readRenderedOutput({ workspaceRoot, target });
   const { images } = rendered;
   refuseEmptyRender({ rendered, allowEmpty: opts.allowEmpty });
@@ -220,6 +225,7 @@ export function resolveTarget(options: {
     dryRun: opts.dryRun,
     maxAttempts: opts.maxAttempts,
     allowInsecureTransport: opts.allowInsecureTransport,
+    networkTimeoutSeconds: opts.networkTimeoutSeconds,
     sourceDirty,
     dirtySources: changed.map((entry) => entry.path),
     request: {

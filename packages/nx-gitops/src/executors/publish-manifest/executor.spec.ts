@@ -57,6 +57,7 @@ describe('publish-manifest schema', () => {
       allowDirty: true,
       allowEmpty: true,
       allowInsecureTransport: true,
+      networkTimeoutSeconds: 30,
     };
     expect(validate(everyOption)).toBe(true);
     expect(validate({ mode: 'overwrite' })).toBe(false);
