@@ -85,6 +85,40 @@ describe('ci-workflow generator', () => {
     expect(steps[6].env).toMatchObject({ NX_GITOPS_TOKEN: '${{ secrets.MANIFEST_TOKEN }}' });
   });
 
+  it('on a pull request, compares affected services with the manifest repository and keeps one comment up to date', async () => {
+    updateNxJson(tree, { ...(readNxJson(tree) ?? {}), plugins: [{ plugin: 'nx-gitops', options: { diffTargetName: 'preview' } }] });
+    await ciWorkflowGenerator(tree, { mainBranch: 'trunk' });
+    const workflow = parse(tree.read('.github/workflows/gitops.yaml', 'utf-8') ?? '') as Workflow & {
+      on: { pull_request: unknown };
+      jobs: Record<string, { if?: string; permissions?: Record<string, string> }>;
+    };
+    expect(workflow.on.pull_request).toEqual({ branches: ['trunk'] });
+    expect(workflow.jobs['publish-manifests'].if).toBe("github.event_name != 'pull_request'");
+    const job = workflow.jobs['diff-manifests'];
+    expect(job.if).toBe("github.event_name == 'pull_request'");
+    // Only this job writes to pull requests; nothing in the workflow may write contents.
+    expect(job.permissions).toEqual({ contents: 'read', actions: 'read', 'pull-requests': 'write' });
+    expect(workflow.permissions).toEqual({ contents: 'read', actions: 'read' });
+    expect(job.steps.map((step) => step.uses ?? step.run?.split('\n')[0])).toEqual([
+      'actions/checkout@v4',
+      'nrwl/nx-set-shas@v4',
+      'actions/setup-node@v4',
+      'npm ci',
+      'npx nx affected -t preview --batch',
+      'id=$(gh api "repos/$REPO/issues/$PR/comments" --paginate \\',
+    ]);
+    const [, setShas, , install, diff, comment] = job.steps;
+    expect(setShas.with).toEqual({ 'main-branch-name': 'trunk' });
+    expect(install.env).toBeUndefined();
+    expect(diff.env).toEqual({ NX_GITOPS_TOKEN: '${{ secrets.NX_GITOPS_TOKEN }}' });
+    // The comment step gets the workflow's own token, never the manifest repository's.
+    expect(comment.env).toEqual({ GH_TOKEN: '${{ github.token }}', PR: '${{ github.event.pull_request.number }}', REPO: '${{ github.repository }}' });
+    expect(comment.if).toBe("always() && hashFiles('dist/manifests/diff.md') != ''");
+    expect(comment.run).toContain('startswith("<!-- nx-gitops:diff-manifest -->")');
+    expect(comment.run).toContain('gh api --method PATCH "repos/$REPO/issues/comments/$id" -F body=@dist/manifests/diff.md');
+    expect(comment.run).toContain('gh pr comment "$PR" --repo "$REPO" --body-file dist/manifests/diff.md');
+  });
+
   it('refuses to overwrite', async () => {
     tree.write('.github/workflows/gitops.yaml', 'mine');
     await expect(ciWorkflowGenerator(tree, {})).rejects.toThrow(/already exists/);

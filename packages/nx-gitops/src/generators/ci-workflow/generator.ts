@@ -7,7 +7,8 @@ import type { CiWorkflowGeneratorSchema } from './schema';
 
 /**
  * `nx g nx-gitops:ci-workflow`: writes the GitHub Actions workflow that runs `nx affected -t publish-manifest`
- * for the default environment on pushes to the main branch and for production on `v*` tags or a manual run.
+ * for the default environment on pushes to the main branch and for production on `v*` tags or a manual run,
+ * and `nx affected -t diff-manifest` with one sticky report comment on pull requests.
  * Never overwrites a file; the YAML is written as generated, without a formatter.
  */
 export async function ciWorkflowGenerator(tree: Tree, rawOptions: CiWorkflowGeneratorSchema): Promise<void> {

@@ -14,6 +14,8 @@ export interface NormalizedCiWorkflowOptions {
   tokenSecret: string;
   manifestRepository?: string;
   publishTargetName: string;
+  /** The workspace's diff target name (plugin option `diffTargetName`). */
+  diffTargetName: string;
 }
 
 /** Fills in the defaults and validates every option; throws a {@link GitopsError} naming the option to fix. */
@@ -42,6 +44,8 @@ export function normalizeCiWorkflowOptions(tree: Tree, options: CiWorkflowGenera
   }
   const manifestRepository = options.manifestRepository?.trim() || undefined;
   if (manifestRepository) assertNoUrlCredentials(manifestRepository, '--manifestRepository');
-  const publishTargetName = readPluginOptions(tree).publishTargetName ?? DEFAULT_PLUGIN_OPTIONS.publishTargetName;
-  return { path, mainBranch, nodeVersion, productionEnvironment, tokenSecret, manifestRepository, publishTargetName };
+  const pluginOptions = readPluginOptions(tree);
+  const publishTargetName = pluginOptions.publishTargetName ?? DEFAULT_PLUGIN_OPTIONS.publishTargetName;
+  const diffTargetName = pluginOptions.diffTargetName ?? DEFAULT_PLUGIN_OPTIONS.diffTargetName;
+  return { path, mainBranch, nodeVersion, productionEnvironment, tokenSecret, manifestRepository, publishTargetName, diffTargetName };
 }
