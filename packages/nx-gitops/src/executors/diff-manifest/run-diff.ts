@@ -62,12 +62,12 @@ interface PreparedTarget {
   repository: string;
   branch: string;
   path: string;
-  options: typeof DIFF_DEFAULTS & DiffManifestExecutorSchema;
+  options: DiffManifestExecutorSchema & { [name in keyof typeof DIFF_DEFAULTS]: NonNullable<DiffManifestExecutorSchema[name]> };
 }
 
 function prepare(workspaceRoot: string, target: DiffTarget, env: Readonly<Record<string, string | undefined>>): PreparedTarget {
-  const defined = Object.fromEntries(Object.entries(target.options).filter(([, value]) => value !== undefined));
-  const options = { ...DIFF_DEFAULTS, ...defined };
+  const defined = Object.fromEntries(Object.entries(target.options).filter(([, value]) => value !== undefined)) as DiffManifestExecutorSchema;
+  const options: PreparedTarget['options'] = { ...DIFF_DEFAULTS, ...defined };
   const rendered = readRenderedOutput({
     workspaceRoot,
     target: { id: target.id, project: target.project, configuration: target.configuration, options: { environment: options.environment } },
