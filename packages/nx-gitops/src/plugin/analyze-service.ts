@@ -1,11 +1,13 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { listKustomizationFiles } from '../kustomize/dependencies';
 import { describeError } from '../lib/errors';
 import { loadSkaffoldConfigs, type ResolvedConfig } from '../skaffold/config';
 import { executeGoTemplate, parseGoTemplate } from '../skaffold/go-template';
 import { applyProfilesToConfigs, type EnvironmentConfig } from '../skaffold/profiles';
+import { goGlob } from '../skaffold/go-glob';
 import { expandManifestGlobs } from '../skaffold/raw-yaml';
+import { expandPath, rawYamlPatterns } from '../skaffold/manifest-paths';
 import { describeTagInputs, templateFieldNames, type GitState } from '../skaffold/tags/describe-tag-inputs';
 import { artifactBuilder, artifactDockerfile, resolveDockerfilePath } from '../skaffold/tags/docker-dependencies';
 import type { SkaffoldConfig } from '../skaffold/types';
@@ -48,6 +50,14 @@ function toPosix(path: string): string {
 
 function isInside(root: string, path: string): boolean {
   return root === '.' || root === '' || path === root || path.startsWith(`${root}/`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isRemote(path: string): boolean {
@@ -110,7 +120,8 @@ function activationEnvVars(configs: readonly ResolvedConfig[]): string[] {
  */
 function collectReads(options: { environment: readonly EnvironmentConfig[]; env?: Record<string, string | undefined>; reads: RenderReads }): void {
   const { environment, env, reads } = options;
-  for (const { config, dir, file } of environment) {
+  for (const environmentConfig of environment) {
+    const { config, dir, file } = environmentConfig;
     reads.files.add(file);
     const kustomize = config.manifests?.kustomize;
     for (const path of kustomize?.paths ?? []) {
@@ -129,11 +140,18 @@ function collectReads(options: { environment: readonly EnvironmentConfig[]; env?
       const overlay = isAbsolute(expanded) ? expanded : join(dir, expanded);
       for (const read of listKustomizationFiles(overlay)) reads.files.add(read);
     }
-    let rawYaml = config.manifests?.rawYaml ?? [];
-    if (environment.length === 1 && rawYaml.length === 0 && !kustomize) rawYaml = ['k8s/*.yaml'];
-    for (const glob of rawYaml) {
-      if (isRemote(glob)) continue;
-      reads.globs.add(isAbsolute(glob) ? glob : join(dir, glob));
+    for (const entry of rawYamlPatterns(environment, environmentConfig)) {
+      if (isRemote(entry)) continue;
+      let glob = entry;
+      if (entry.includes('{{')) {
+        for (const name of templateFieldNames(entry)) reads.envVars.add(name);
+        if (!env) continue;
+        glob = expandPath(entry, env, 'manifests.rawYaml');
+      }
+      const absolute = isAbsolute(glob) ? glob : join(dir, glob);
+      reads.globs.add(absolute);
+      // A directory a pattern names or matches is walked: files added to it later are rendered too.
+      for (const match of existsSync(absolute) ? [absolute] : goGlob(absolute)) if (isDirectory(match)) reads.dirs.add(match);
       for (const match of expandManifestGlobs(dir, [glob])) reads.files.add(match);
     }
     for (const artifact of config.build?.artifacts ?? []) {

@@ -114,6 +114,16 @@ profiles:
   });
 });
 
+describe('rawYaml entries', () => {
+  it('cover directories a pattern matches (skaffold walks them) and the variables of env templates', async () => {
+    write('shared/manifests/nested/a.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n');
+    service('manifests:\n  rawYaml: ["../../shared/manifests/*", "k8s/{{.FLAVOR}}.yaml"]\n');
+    const target = await renderTarget();
+    expect(fileInputs(target)).toEqual(expect.arrayContaining(['{workspaceRoot}/shared/manifests/*', '{workspaceRoot}/shared/manifests/nested/**/*']));
+    expect(envInputs(target)).toContain('FLAVOR');
+  });
+});
+
 describe('artifact contexts outside the project', () => {
   beforeEach(() => {
     write('libs/common/project.json', JSON.stringify({ name: 'common' }));

@@ -7,16 +7,15 @@ import { parseManifests, serializeManifests, type ManifestDocument } from '../ma
 import type { RenderedImage } from '../manifests/render-output';
 import { pinDigests } from '../registry/pin-digests';
 import { loadSkaffoldConfigs } from './config';
+import { declaresManifests, DEFAULT_RAW_YAML, expandPath, getsDefaultRawYaml, manifestlessDeployer, rawYamlPatterns } from './manifest-paths';
 import { assertNativelyRenderable } from './manifest-sources';
 import { substituteDefaultRepo } from './default-repo';
-import { executeGoTemplate, parseGoTemplate } from './go-template';
 import { parseImageReference } from './image-reference';
 import { applyProfilesToConfigs, type EnvironmentConfig } from './profiles';
 import { expandManifestGlobs, readRawYamlFile } from './raw-yaml';
 import { createResourceSelector, replaceImages } from './replace-images';
 import { computeImageTag, tagImage, type GitInfoCache } from './tags';
 import { applyLabels, applyNamespace } from './transforms';
-import type { SkaffoldConfig } from './types';
 
 /** Where the tag written into manifests comes from. */
 export type DigestSource = 'tag' | 'remote' | 'none';
@@ -168,12 +167,6 @@ async function computeBuilds(request: RenderRequest, configs: readonly Environme
   return builds;
 }
 
-/** Expands skaffold's `{{.ENV}}` templates in a manifest path (kustomize paths from v4beta11, rawYaml entries). */
-function expandPath(path: string, env: Record<string, string | undefined>, field = 'manifests.kustomize.paths'): string {
-  if (!path.includes('{{')) return path;
-  return executeGoTemplate(parseGoTemplate(`${field} "${path}"`, path), env as Record<string, string>, { missingKey: 'invalid' });
-}
-
 /**
  * Fails when two artifacts, of one config or of several, build the same image, as skaffold's
  * validateImageNames does: which tag the manifests would get would depend on the order of the configs.
@@ -193,45 +186,12 @@ function assertUniqueArtifactImages(environment: readonly EnvironmentConfig[]): 
   }
 }
 
-/** skaffold's default manifests for a single config that declares none (`SetDefaultRenderer`). */
-const DEFAULT_RAW_YAML = ['k8s/*.yaml'];
-
-function isPresent(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
-
-function isNonEmptyList(value: unknown): boolean {
-  return Array.isArray(value) && value.length > 0;
-}
-
-/** True when a config declares a manifest source (what skaffold's `SetDefaultRenderer` looks for). */
-function declaresManifests(config: SkaffoldConfig): boolean {
-  const manifests = config.manifests ?? {};
-  const deploy = (config.deploy ?? {}) as Record<string, unknown>;
-  return isNonEmptyList(manifests.kpt) || isNonEmptyList(manifests.rawYaml) || [manifests.kustomize, manifests.helm, deploy.helm].some(isPresent);
-}
-
-/** The deployer that needs no manifests (docker, Cloud Run) a config declares, which also stops skaffold's default. */
-function manifestlessDeployer(config: SkaffoldConfig): string | undefined {
-  const deploy = (config.deploy ?? {}) as Record<string, unknown>;
-  return ['docker', 'cloudrun'].find((key) => isPresent(deploy[key]));
-}
-
-/** True when skaffold gives the config its default rawYaml: it is the only config and declares no manifests and no manifestless deployer. */
-function getsDefaultRawYaml(environment: readonly EnvironmentConfig[], config: EnvironmentConfig): boolean {
-  return environment.length === 1 && !declaresManifests(config.config) && !manifestlessDeployer(config.config);
-}
-
 /** How a config is named in a warning: its file, and its metadata.name when it has one. */
 function describeConfig(config: EnvironmentConfig): string {
   const name = config.config.metadata?.name;
   return name ? `${config.file} (config "${name}")` : config.file;
 }
 
-/** The rawYaml patterns a config renders: its own, or skaffold's default. */
-function rawYamlPatterns(environment: readonly EnvironmentConfig[], config: EnvironmentConfig): string[] {
-  return getsDefaultRawYaml(environment, config) ? DEFAULT_RAW_YAML : (config.config.manifests?.rawYaml ?? []);
-}
 
 /**
  * A warning for each config that declares no manifests, so that an empty (or default) render is explained:
