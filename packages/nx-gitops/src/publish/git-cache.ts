@@ -66,6 +66,17 @@ function isTransferTimeout(stderr: string): boolean {
   return /Operation too slow|curl 28|Operation timed out|Connection timed out|timed out after/i.test(stderr);
 }
 
+/**
+ * A network failure that may pass: the server timed out, stalled, or answered 5xx. The publisher tries
+ * again (within `maxAttempts`, after a backoff) instead of failing at once.
+ */
+export class TransientNetworkError extends GitopsError {}
+
+/** True when git's error output says the server answered with a 5xx status. */
+function isServerError(stderr: string): boolean {
+  return /returned error: 5\d\d|HTTP 5\d\d|RPC failed; HTTP 5\d\d/i.test(stderr);
+}
+
 /** Thrown by {@link ManifestRepositoryCache.push} when the server does not offer atomic pushes. */
 export class AtomicPushUnsupportedError extends GitopsError {}
 
@@ -244,19 +255,30 @@ export class ManifestRepositoryCache {
     } catch (error) {
       if (error instanceof CommandTimeoutError) throw this.timeoutError(what, error);
       if (error instanceof CommandError && isTransferTimeout(error.stderr)) throw this.timeoutError(what, error);
+      if (error instanceof CommandError && isServerError(error.stderr)) throw this.serverError(what, error.stderr, error);
       if (error instanceof CommandError && isAuthenticationFailure(error.stderr)) {
         throw this.authenticationError(what, error.stderr.trim().split('\n').pop() ?? '', error);
       }
       throw error;
     }
     if (result.exitCode !== 0 && isTransferTimeout(result.stderr)) throw this.timeoutError(what);
+    if (result.exitCode !== 0 && isServerError(result.stderr) && parsePushPorcelain(result.stdout).size === 0) throw this.serverError(what, result.stderr);
     return result;
   }
 
+  /** The error for a server that answered 5xx: git's last line, redacted. */
+  private serverError(what: string, stderr: string, cause?: unknown): TransientNetworkError {
+    const line = redact(stderr, this.access.secrets).trim().split('\n').pop() ?? '';
+    return new TransientNetworkError(`The manifest repository ${this.displayUrl} failed with a server error while trying to ${what} (${line}).`, {
+      hint: 'The server may be overloaded or restarting; raise the "maxAttempts" option to try longer.',
+      cause,
+    });
+  }
+
   /** The error for a network command that hit the deadline or that git gave up on as stalled. */
-  private timeoutError(what: string, cause?: unknown): GitopsError {
+  private timeoutError(what: string, cause?: unknown): TransientNetworkError {
     const seconds = this.network.timeoutMs / 1000;
-    return new GitopsError(
+    return new TransientNetworkError(
       `The manifest repository ${this.displayUrl} did not answer in time while trying to ${what} ` +
         `(no progress for ${this.network.lowSpeedSeconds} s, or longer than the ${seconds} s deadline).`,
       { hint: `Check that the server is up and reachable; raise the "networkTimeoutSeconds" option (now ${seconds}) for a slow server.`, cause },

@@ -7,7 +7,7 @@ import { runWithConcurrency } from '../lib/exec';
 import { silentLogger, type GitopsLogger } from '../lib/log';
 import { remoteAccess } from './auth';
 import { withFileLock } from './file-lock';
-import { AtomicPushUnsupportedError, DEFAULT_NETWORK_TIMEOUT_SECONDS, EMPTY_TREE, ManifestRepositoryCache, type BranchUpdate, type GitIdentity } from './git-cache';
+import { AtomicPushUnsupportedError, DEFAULT_NETWORK_TIMEOUT_SECONDS, EMPTY_TREE, ManifestRepositoryCache, TransientNetworkError, type BranchUpdate, type GitIdentity } from './git-cache';
 import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
 
@@ -183,13 +183,19 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       // publishers elsewhere are handled by rebuilding on the new tip and retrying.
       // An attempt makes three network calls, each bounded by the deadline: wait at least that long for a turn.
       const turnTimeoutMs = Math.max(120_000, (3 * (options.networkTimeoutSeconds ?? DEFAULT_NETWORK_TIMEOUT_SECONDS) + 60) * 1000);
-      const stop = await withFileLock({ path: turnLock, timeoutMs: turnTimeoutMs }, async (): Promise<boolean> => {
+      const turn = withFileLock({ path: turnLock, timeoutMs: turnTimeoutMs }, async (): Promise<boolean> => {
         const removed = repo.removeStaleGitLocks({ olderThanMs: STALE_GIT_LOCK_MS });
         if (removed.length > 0) {
           warnAll(`Removed ${removed.join(', ')} from the cache repository ${repo.gitDir}: left by a git process that no longer runs (killed or cancelled).`);
         }
         const bases = pending.map((job) => job.requests[0].baseBranch).filter((base): base is string => base !== null);
         const tips = await repo.remoteTips([...pending.map((job) => job.branch), ...bases]);
+        // A push that timed out or failed may still have landed: the branch then holds our commit.
+        for (const job of pending) {
+          if (job.built && job.built.head !== null && job.built.head !== job.built.remoteTip && tips.get(job.branch) === job.built.head) job.done = true;
+        }
+        pending = pending.filter((job) => !job.done);
+        if (pending.length === 0) return true;
         const stale = pending.filter((job) => !job.built || job.built.remoteTip !== (tips.get(job.branch) ?? null));
         const wanted = new Map<string, string>();
         for (const job of stale) {
@@ -212,6 +218,14 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
         pending = await pushJobs({ cache: repo, jobs: toPush, pushMode, attempt, maxAttempts, loggerFor });
         return false;
       });
+      let stop: boolean;
+      try {
+        stop = await turn;
+      } catch (error) {
+        if (!(error instanceof TransientNetworkError) || attempt === maxAttempts) throw error;
+        for (const job of pending) loggerFor(job.requests[0]).warn(`Attempt ${attempt} of ${maxAttempts} failed; trying again. ${error.message}`);
+        stop = false;
+      }
       if (stop) break;
       if (pending.length > 0) await sleep(retryDelayMs({ attempt }));
     }

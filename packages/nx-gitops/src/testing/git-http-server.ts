@@ -48,11 +48,28 @@ function parseCgiOutput(output: Buffer): { status: number; headers: Record<strin
  * git processes while they run. This test helper streams binary pack data in and out of the CGI
  * process, which the text-only `runCommand` cannot, hence `child_process` here.
  */
-export async function startGitHttpServer(options: { projectRoot: string; password: string; delayMs?: number }): Promise<GitHttpServer> {
+export async function startGitHttpServer(options: {
+  projectRoot: string;
+  password: string;
+  delayMs?: number;
+  /**
+   * Fault injection: called for every request (numbered from 0) before anything else; a status returned
+   * is answered instead (a 5xx, say), `undefined` lets the request through.
+   */
+  fault?: (request: { method: string; path: string; index: number }) => number | undefined;
+}): Promise<GitHttpServer> {
   let refused = 0;
   let accepted = 0;
+  let seen = 0;
   const expected = options.password;
   const handle = (request: IncomingMessage, response: ServerResponse) => {
+    const status = options.fault?.({ method: request.method ?? 'GET', path: request.url ?? '/', index: seen++ });
+    if (status !== undefined) {
+      request.resume();
+      response.writeHead(status, { 'Content-Type': 'text/plain' });
+      response.end('Injected fault\n');
+      return;
+    }
     const header = request.headers.authorization ?? '';
     const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
     const password = decoded.slice(decoded.indexOf(':') + 1);
