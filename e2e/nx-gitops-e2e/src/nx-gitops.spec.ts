@@ -11,12 +11,14 @@ import {
   branchTips,
   createBareRepository,
   createFixtureWorkspace,
+  devkitVersionFor,
   ensurePluginBuilt,
   hashFile,
   imagesIn,
   makeTempDir,
   packPlugin,
   removeTempDir,
+  runInFixture,
   showFile,
   type FixtureWorkspace,
 } from './harness';
@@ -90,6 +92,19 @@ describe.each(NX_VERSIONS)('nx-gitops in an Nx %s workspace', (nxVersion) => {
     const entries = (nxJson.plugins ?? []).filter((p: any) => p === 'nx-gitops' || p.plugin === 'nx-gitops');
     expect(entries).toHaveLength(1);
     expect(entries[0].options.manifestRepository).toBe(`file://${manifests}`);
+  });
+
+  it('installs one copy of nx and of @nx/devkit: the workspace\'s own (peer dependencies)', async () => {
+    const listed = await runInFixture('npm', ['ls', '--all', '--json', 'nx', '@nx/devkit'], { cwd: workspace.root, allowFailure: true });
+    const versions = new Map<string, Set<string>>();
+    const visit = (dependencies: Record<string, { version?: string; dependencies?: Record<string, unknown> }> | undefined) => {
+      for (const [name, node] of Object.entries(dependencies ?? {})) {
+        if ((name === 'nx' || name === '@nx/devkit') && node.version) versions.set(name, new Set([...(versions.get(name) ?? []), node.version]));
+        visit(node.dependencies as never);
+      }
+    };
+    visit(JSON.parse(listed.stdout).dependencies);
+    expect(Object.fromEntries([...versions].map(([name, set]) => [name, [...set]]))).toEqual({ nx: [nxVersion], '@nx/devkit': [devkitVersionFor(nxVersion)] });
   });
 
   it('scaffolds three services, one using a kustomize component of the platform project', async () => {
