@@ -2,6 +2,8 @@ import { accessSync, constants } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import { GitopsError } from '../lib/errors';
+import { buildKustomizationInProcess } from './builtin/build';
+import { UnsupportedKustomizeFeatureError } from './builtin/kustomization';
 import { findKustomizationFile } from './dependencies';
 
 /** The program and leading arguments that build a kustomization. */
@@ -50,4 +52,48 @@ export async function buildKustomization(options: { dir: string; buildArgs?: rea
   const args = [...options.command.args, ...(options.buildArgs ?? []).flatMap((arg) => arg.split(' ')).filter(Boolean), options.dir];
   const { stdout } = await runCommand(options.command.file, args, { cwd: options.cwd, binaryOption: 'kustomizeBinary' });
   return stdout;
+}
+
+/** How kustomizations are built: `auto` (the binary when one is on PATH, else built-in), `builtin` (in-process), `binary`. */
+export type KustomizeEngine = 'auto' | 'builtin' | 'binary';
+
+/** True when `auto` would find a kustomize binary: an explicit `kustomizeBinary`, or `kustomize`/`kubectl` on PATH. */
+export function hasKustomizeBinary(kustomizeBinary?: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(kustomizeBinary) || isOnPath('kustomize', env) || isOnPath('kubectl', env);
+}
+
+/**
+ * Builds `dir` with the chosen engine and returns its YAML as {@link buildKustomization} does (without the
+ * final newline). `builtin` renders in-process and refuses, naming the field and file, anything it does not
+ * cover (and any `buildArgs`); `auto` uses the binary when one is on PATH, else the built-in engine.
+ */
+export async function buildKustomizationWithEngine(options: {
+  dir: string;
+  engine?: KustomizeEngine;
+  buildArgs?: readonly string[];
+  kustomizeBinary?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<string> {
+  const engine = options.engine ?? 'auto';
+  const useBinary = engine === 'binary' || (engine === 'auto' && hasKustomizeBinary(options.kustomizeBinary, options.env));
+  if (useBinary) {
+    return buildKustomization({ dir: options.dir, buildArgs: options.buildArgs, command: resolveKustomizeCommand(options.kustomizeBinary, options.env), cwd: options.cwd });
+  }
+  if (!findKustomizationFile(options.dir)) {
+    throw new GitopsError(`No kustomization.yaml in ${options.dir}.`, { hint: 'Create the overlay, or fix manifests.kustomize.paths in skaffold.yaml.' });
+  }
+  const args = (options.buildArgs ?? []).flatMap((arg) => arg.split(' ')).filter(Boolean);
+  const why = engine === 'auto' ? ' No kustomize or kubectl is on PATH, so option kustomize "auto" uses the built-in engine.' : '';
+  if (args.length > 0) {
+    throw new GitopsError(`The built-in kustomize does not take build flags (manifests.kustomize.buildArgs: ${args.join(' ')}).${why}`, {
+      hint: 'Install kustomize or kubectl and use option kustomize "binary" or "auto", or remove buildArgs.',
+    });
+  }
+  try {
+    return buildKustomizationInProcess(options.dir).replace(/\n$/, '');
+  } catch (error) {
+    if (error instanceof UnsupportedKustomizeFeatureError && why) throw new GitopsError(`${error.message}${why}`, { hint: error.hint, cause: error });
+    throw error;
+  }
 }

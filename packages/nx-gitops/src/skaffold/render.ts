@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { runWithConcurrency } from '../lib/exec';
-import { buildKustomization, resolveKustomizeCommand } from '../kustomize/build';
+import { type KustomizeEngine, buildKustomizationWithEngine } from '../kustomize/build';
 import { parseManifests, serializeManifests, type ManifestDocument } from '../manifests/yaml';
 import type { RenderedImage } from '../manifests/render-output';
 import { pinDigests } from '../registry/pin-digests';
+import { createHelmSession, orderLikeSkaffold } from '../helm/session';
 import { loadSkaffoldConfigs } from './config';
 import { declaresManifests, DEFAULT_RAW_YAML, expandPath, getsDefaultRawYaml, manifestlessDeployer, rawYamlPatterns } from './manifest-paths';
 import { assertNativelyRenderable } from './manifest-sources';
@@ -48,6 +49,12 @@ export interface RenderRequest {
   labels?: Record<string, string>;
   namespace?: string;
   kustomizeBinary?: string;
+  /** Option `kustomize`: `auto` (default), `builtin` or `binary`. */
+  kustomize?: KustomizeEngine;
+  /** The helm executable for helm releases (option `helmBinary`); default `helm` from PATH. */
+  helmBinary?: string;
+  /** Render remote charts without a pinned `version` (option `allowUnpinnedCharts`). */
+  allowUnpinnedCharts?: boolean;
   /** Git lookups shared by every render of a run. */
   git: GitInfoCache;
   /** The clock for `dateTime` tags. */
@@ -216,9 +223,10 @@ function noManifestsWarnings(environment: readonly EnvironmentConfig[]): string[
   return warnings;
 }
 
-async function renderConfigManifests(request: RenderRequest, configs: readonly EnvironmentConfig[]): Promise<ManifestDocument[]> {
-  const command = resolveKustomizeCommand(request.kustomizeBinary);
+async function renderConfigManifests(request: RenderRequest, configs: readonly EnvironmentConfig[], builds: Promise<PrebuiltImage[]>): Promise<ManifestDocument[]> {
   const sources: Array<() => Promise<ManifestDocument[]>> = [];
+  const configOfSource: number[] = [];
+  const helm = createHelmSession({ helmBinary: request.helmBinary, dockerConfigDir: request.dockerConfigDir, env: request.env, namespace: request.namespace, builds });
   for (const environmentConfig of configs) {
     const { config, dir, file } = environmentConfig;
     const kustomize = config.manifests?.kustomize;
@@ -231,28 +239,43 @@ async function renderConfigManifests(request: RenderRequest, configs: readonly E
       const expanded = expandPath(path, request.env);
       const overlay = isAbsolute(expanded) ? expanded : join(dir, expanded);
       sources.push(async () =>
-        parseManifests(await buildKustomization({ dir: overlay, buildArgs: kustomize?.buildArgs, command, cwd: dir }), `kustomize build ${overlay}`),
+        parseManifests(
+          await buildKustomizationWithEngine({ dir: overlay, buildArgs: kustomize?.buildArgs, engine: request.kustomize, kustomizeBinary: request.kustomizeBinary, cwd: dir }),
+          `kustomize build ${overlay}`,
+        ),
       );
     }
+    sources.push(() => helm.renderConfig(environmentConfig));
+    while (configOfSource.length < sources.length) configOfSource.push(configs.indexOf(environmentConfig));
   }
-  const results = await runWithConcurrency(request.concurrency ?? 4, sources);
-  return results.flat();
+  // skaffold renders a v3+ config's legacy deploy.helm releases after every config's renderers.
+  configs.forEach((environmentConfig, index) => {
+    sources.push(() => helm.renderLegacy(environmentConfig));
+    configOfSource.push(index);
+  });
+  try {
+    const results = await runWithConcurrency(request.concurrency ?? 4, sources);
+    return orderLikeSkaffold({ results, configOfSource });
+  } finally {
+    helm.close();
+  }
 }
 
 /**
  * The native engine: renders a service for one environment as `skaffold render --offline` would, but
  * without skaffold. Loads the config (and what it requires), applies the profiles, refuses sources it does
- * not render (helm, kpt, KRM functions, remote manifests, render hooks), computes every image's
+ * not render (kpt, KRM functions, remote manifests, render hooks, packaged or unpinned charts), computes every image's
  * tag (failing, unlike skaffold, when a tagger fails), substitutes the default repo, resolves digests when
- * asked, builds the manifests (rawYaml, kustomize), replaces images, adds labels and namespace, and returns
+ * asked, builds the manifests (rawYaml, kustomize, helm), replaces images, adds labels and namespace, and returns
  * the YAML in skaffold's stable form.
  */
 export async function renderManifests(request: RenderRequest): Promise<RenderResult> {
   const { configs } = loadSkaffoldConfigs({ file: request.configFile });
   const environment = applyProfilesToConfigs({ configs, profiles: request.profiles, env: request.env });
-  assertNativelyRenderable(environment);
+  assertNativelyRenderable(environment, { allowUnpinnedCharts: request.allowUnpinnedCharts });
   assertUniqueArtifactImages(environment);
-  const [builds, documents] = await Promise.all([computeBuilds(request, environment), renderConfigManifests(request, environment)]);
+  const pendingBuilds = computeBuilds(request, environment);
+  const [builds, documents] = await Promise.all([pendingBuilds, renderConfigManifests(request, environment, pendingBuilds)]);
   // skaffold consolidates every config's allow rules, then every config's deny rules, as one source.
   const selector = createResourceSelector({
     allow: environment.flatMap(({ config }) => config.resourceSelector?.allow ?? []),

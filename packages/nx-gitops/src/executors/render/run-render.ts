@@ -50,8 +50,11 @@ export interface RenderTask {
   namespace?: string;
   engine: 'native' | 'skaffold';
   skaffoldBinary: string;
+  kustomize: 'auto' | 'builtin' | 'binary';
   kustomizeBinary?: string;
   insecureRegistries: string[];
+  helmBinary?: string;
+  allowUnpinnedCharts: boolean;
 }
 
 /** Defaults of the render executor's options, as schema.json declares them. */
@@ -61,6 +64,8 @@ export const RENDER_OPTION_DEFAULTS = {
   digestSource: 'tag' as DigestSource,
   engine: 'native' as const,
   skaffoldBinary: 'skaffold',
+  allowUnpinnedCharts: false,
+  kustomize: 'auto' as 'auto' | 'builtin' | 'binary',
 };
 
 /** Splits `key=value` label entries (a bare `key` gets an empty value, as in skaffold). */
@@ -151,6 +156,12 @@ export function normalizeRenderOptions(input: {
       { hint: 'Set the plugin option digestSource: "remote" (the inferred render target then has cache: false), or set "cache": false on the render target.' },
     );
   }
+  if (options.allowUnpinnedCharts && input.cacheable) {
+    throw new GitopsError(
+      `${input.project}/${environment}: allowUnpinnedCharts renders remote helm charts whose content can change without a commit, so a cached render could be replayed after the chart changed; this render target is cacheable.`,
+      { hint: 'Set "cache": false on the render target, or pin every remote chart with "version" and drop allowUnpinnedCharts.' },
+    );
+  }
   const defaultRepo = options.defaultRepo ?? input.env.SKAFFOLD_DEFAULT_REPO;
   const buildArtifacts = options.buildArtifacts ?? input.env.SKAFFOLD_BUILD_ARTIFACTS;
   const outputFile = options.output ? checkOutputOption({ output: options.output, workspaceRoot }) : join(workspaceRoot, outputDir, MANIFEST_FILE_NAME);
@@ -172,8 +183,11 @@ export function normalizeRenderOptions(input: {
     namespace: options.namespace || undefined,
     engine: options.engine ?? RENDER_OPTION_DEFAULTS.engine,
     skaffoldBinary: options.skaffoldBinary ?? RENDER_OPTION_DEFAULTS.skaffoldBinary,
+    kustomize: options.kustomize ?? RENDER_OPTION_DEFAULTS.kustomize,
     kustomizeBinary: options.kustomizeBinary,
     insecureRegistries: list(options.insecureRegistries),
+    helmBinary: options.helmBinary || undefined,
+    allowUnpinnedCharts: options.allowUnpinnedCharts ?? RENDER_OPTION_DEFAULTS.allowUnpinnedCharts,
   };
 }
 
@@ -294,9 +308,12 @@ export async function runRenderTask(task: RenderTask, context: { git: GitInfoCac
       customTag: task.customTag,
       labels: task.labels,
       namespace: task.namespace,
+      kustomize: task.kustomize,
       kustomizeBinary: task.kustomizeBinary,
       git: context.git,
       insecureRegistries: task.insecureRegistries,
+      helmBinary: task.helmBinary,
+      allowUnpinnedCharts: task.allowUnpinnedCharts,
     });
   }
   let sourceCommit: string | null = null;

@@ -14,6 +14,9 @@ export interface RenderExecutorOptions {
   output?: string;
   engine?: 'native' | 'skaffold';
   skaffoldBinary?: string;
+  kustomize?: 'auto' | 'builtin' | 'binary';
   kustomizeBinary?: string;
   insecureRegistries?: string[];
+  helmBinary?: string;
+  allowUnpinnedCharts?: boolean;
 }

@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { buildKustomizationWithEngine, isOnPath } from '../build';
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'nx-gitops-kengine-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+}
+
+const noBinary = { PATH: '' };
+const deployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n';
+
+/** One kustomization per field the built-in engine hands off, with the name an error must carry. */
+const unsupported: Array<[string, string, Record<string, string>]> = [
+  ['helmCharts', 'helmCharts:\n- name: x\n  repo: https://example.com\n', {}],
+  ['replacements', 'replacements:\n- source: {kind: Deployment, name: web}\n  targets: []\n', {}],
+  ['vars', 'vars:\n- name: X\n  objref: {kind: Deployment, name: web, apiVersion: apps/v1}\n', {}],
+  ['openapi', 'openapi:\n  path: schema.json\n', {}],
+  ['crds', 'crds:\n- crd.yaml\n', {}],
+  ['configurations', 'configurations:\n- config.yaml\n', {}],
+  ['transformers', 'transformers:\n- t.yaml\n', {}],
+  ['generators', 'generators:\n- g.yaml\n', {}],
+  ['sortOptions', 'sortOptions:\n  order: fifo\n', {}],
+  ['patchesStrategicMerge', 'patchesStrategicMerge:\n- patch.yaml\n', { 'patch.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n' }],
+  ['patches[0]', 'patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      replicas: 2\n', {}],
+  ['configMapGenerator[0].behavior', 'configMapGenerator:\n- name: c\n  behavior: merge\n  literals: [A=B]\n', {}],
+  ['resources[1]', 'resources:\n- deployment.yaml\n- https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.5.0\n', {}],
+];
+
+function layout(fields: string, extra: Record<string, string> = {}): string {
+  write('deployment.yaml', deployment);
+  const resources = fields.startsWith('resources:') ? '' : 'resources:\n- deployment.yaml\n';
+  write('kustomization.yaml', `${resources}${fields}`);
+  for (const [path, text] of Object.entries(extra)) write(path, text);
+  return root;
+}
+
+describe('kustomize engine switch', () => {
+  it('auto builds in-process when neither kustomize nor kubectl is on PATH', async () => {
+    const dir = layout('namePrefix: p-\n');
+    await expect(buildKustomizationWithEngine({ dir, engine: 'auto', env: noBinary })).resolves.toBe(
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: p-web\nspec:\n  template:\n    spec:\n      containers:\n      - image: nginx\n        name: web',
+    );
+  });
+
+  it.each(unsupported)('auto without a binary refuses %s, naming the field and the file', async (field, fields, extra) => {
+    const dir = layout(fields, extra);
+    const error = await buildKustomizationWithEngine({ dir, engine: 'auto', env: noBinary }).catch((caught: Error) => caught);
+    expect((error as Error).message).toContain(`does not support ${field} (${join(dir, 'kustomization.yaml')})`);
+    expect((error as Error).message).toContain('No kustomize or kubectl is on PATH');
+  });
+
+  it.each(unsupported)('builtin refuses %s even when a binary is on PATH', async (field, fields, extra) => {
+    const dir = layout(fields, extra);
+    await expect(buildKustomizationWithEngine({ dir, engine: 'builtin' })).rejects.toThrow(`does not support ${field}`);
+  });
+
+  it('builtin refuses buildArgs, which only the binary understands', async () => {
+    const dir = layout('');
+    await expect(buildKustomizationWithEngine({ dir, engine: 'builtin', buildArgs: ['--load-restrictor LoadRestrictionsNone'] })).rejects.toThrow('does not take build flags');
+  });
+
+  (isOnPath('kubectl') ? describe : describe.skip)('with kubectl on PATH', () => {
+    const handedOff = unsupported.filter(([field]) => ['patchesStrategicMerge', 'patches[0]', 'sortOptions'].includes(field));
+
+    it.each(handedOff)('auto hands %s to the binary', async (_field, fields, extra) => {
+      const dir = layout(fields, extra);
+      const output = await buildKustomizationWithEngine({ dir, engine: 'auto' });
+      expect(output).toContain('kind: Deployment');
+    });
+
+    it('auto and builtin give the same text for a supported kustomization', async () => {
+      const dir = layout('namespace: prod\ncommonLabels:\n  app: web\nimages:\n- name: nginx\n  newTag: "1.27"\n');
+      const binary = await buildKustomizationWithEngine({ dir, engine: 'auto' });
+      await expect(buildKustomizationWithEngine({ dir, engine: 'builtin' })).resolves.toBe(binary);
+      await expect(buildKustomizationWithEngine({ dir, engine: 'binary' })).resolves.toBe(binary);
+    });
+  });
+});
