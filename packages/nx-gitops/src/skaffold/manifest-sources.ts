@@ -38,15 +38,45 @@ function hasRenderHooks(manifests: Section): boolean {
   return !!hooks && (nonEmptyList(hooks.before) || nonEmptyList(hooks.after));
 }
 
-function helmSource(config: SkaffoldConfig, manifests: Section): UnrenderedSource[] {
+/** Which helm releases are refused; see {@link findUnrenderedSources}. */
+export interface HelmRefusalOptions {
+  /** Render remote charts without a pinned `version` (option `allowUnpinnedCharts`). */
+  allowUnpinnedCharts?: boolean;
+}
+
+/**
+ * The helm releases the native engine refuses: `packaged` (skaffold packages the chart and installs the
+ * archive, a deploy-time step), `useHelmSecrets` (decrypts values with the helm-secrets plugin and the
+ * user's keys), and remote charts without a pinned `version` (their output changes without a commit),
+ * unless `allowUnpinnedCharts`.
+ */
+function helmReleaseSources(field: string, helm: unknown, options: HelmRefusalOptions): UnrenderedSource[] {
+  const releases = section(helm)?.releases;
+  const sources: UnrenderedSource[] = [];
+  for (const [index, value] of (Array.isArray(releases) ? releases : []).entries()) {
+    const release = section(value) ?? {};
+    const where = `${field}.releases[${index}] ("${String(release.name ?? '')}")`;
+    if (release.packaged !== undefined && release.packaged !== null) {
+      sources.push({ field: `${where}.packaged`, what: 'a chart packaged into an archive before it is installed, a step of skaffold deploy', hint: 'Remove packaged (render needs the chart, not the archive), or render with the option engine: "skaffold".' });
+    }
+    if (release.useHelmSecrets === true) {
+      sources.push({ field: `${where}.useHelmSecrets`, what: 'values decrypted by the helm-secrets plugin with your keys at render time', hint: 'Keep secrets out of the rendered manifests (e.g. SOPS or sealed secrets applied in the cluster), or render with the option engine: "skaffold".' });
+    }
+    const remote = typeof release.remoteChart === 'string' && release.remoteChart !== '' ? release.remoteChart : release.remote === true ? String(release.chartPath ?? '') : undefined;
+    if (remote !== undefined && !release.version && !options.allowUnpinnedCharts) {
+      sources.push({
+        field: `${where}.version`,
+        what: `the remote chart "${remote}" without a pinned version, whose output can change without a commit`,
+        hint: 'Pin the chart with the release\'s "version", or set the render option allowUnpinnedCharts (and make the render target uncached).',
+      });
+    }
+  }
+  return sources;
+}
+
+function helmSource(config: SkaffoldConfig, manifests: Section, options: HelmRefusalOptions): UnrenderedSource[] {
   if (manifests.helm === undefined || manifests.helm === null) return [];
-  return [
-    {
-      field: isV2(config) ? 'deploy.helm' : 'manifests.helm',
-      what: 'helm charts, which skaffold render renders with helm template',
-      hint: `${USE_SKAFFOLD_ENGINE}, or render the chart with kustomize (helmCharts) under manifests.kustomize.`,
-    },
-  ];
+  return helmReleaseSources(isV2(config) ? 'deploy.helm' : 'manifests.helm', manifests.helm, options);
 }
 
 function kptSource(config: SkaffoldConfig, manifests: Section): UnrenderedSource[] {
@@ -98,19 +128,13 @@ function remoteSources(config: SkaffoldConfig, manifests: Section): UnrenderedSo
 }
 
 /** What `deploy` holds that skaffold render turns into manifests: a legacy helm deployer and kubectl remote manifests. */
-function deploySources(config: SkaffoldConfig): UnrenderedSource[] {
+function deploySources(config: SkaffoldConfig, options: HelmRefusalOptions): UnrenderedSource[] {
   const deploy = section(config.deploy);
   if (!deploy) return [];
   const sources: UnrenderedSource[] = [];
   // v2 helm releases were moved to manifests.helm on load; a v3+ deploy.helm is the legacy helm deployer,
   // whose releases skaffold render renders too (runner.GetRenderer forces a helm renderer for them).
-  if (!isV2(config) && nonEmptyList(section(deploy.helm)?.releases)) {
-    sources.push({
-      field: 'deploy.helm',
-      what: 'helm releases of the legacy helm deployer, which skaffold render renders with helm template',
-      hint: `${USE_SKAFFOLD_ENGINE}, or render the chart with kustomize (helmCharts) under manifests.kustomize.`,
-    });
-  }
+  if (!isV2(config)) sources.push(...helmReleaseSources('deploy.helm', deploy.helm, options));
   if (nonEmptyList(section(deploy.kubectl)?.remoteManifests)) {
     const ignored = config.apiVersion.startsWith('skaffold/v4');
     sources.push({
@@ -129,14 +153,15 @@ function deploySources(config: SkaffoldConfig): UnrenderedSource[] {
 /**
  * Every source of a config (profiles applied, in the layout nx-gitops loads it into) that `skaffold render`
  * would turn into manifests, or that would change or check them, but the native engine does not render:
- * helm charts (`manifests.helm`, a v2 `deploy.helm`, the legacy `deploy.helm` of v3+ configs), kpt packages,
+ * helm releases that are `packaged`, `useHelmSecrets` or unpinned remote charts (in `manifests.helm`, a v2
+ * `deploy.helm`, the legacy `deploy.helm` of v3+ configs; see `options.allowUnpinnedCharts`), kpt packages,
  * KRM `transform`/`validate` functions, remote manifests (cluster, http(s), gs:// and remote kustomizations)
  * and render `hooks`. Deployers and sections that do not change the render (`deploy.docker`, `deploy.kpt` of
  * v3+, `test`, `portForward`, …) are not listed.
  */
-export function findUnrenderedSources(config: SkaffoldConfig): UnrenderedSource[] {
+export function findUnrenderedSources(config: SkaffoldConfig, options: HelmRefusalOptions = {}): UnrenderedSource[] {
   const manifests = section(config.manifests) ?? {};
-  const sources = [...kptSource(config, manifests), ...remoteSources(config, manifests), ...helmSource(config, manifests), ...krmFunctionSources(manifests)];
+  const sources = [...kptSource(config, manifests), ...remoteSources(config, manifests), ...helmSource(config, manifests, options), ...krmFunctionSources(manifests)];
   if (hasRenderHooks(manifests)) {
     sources.push({
       field: 'manifests.hooks',
@@ -144,7 +169,7 @@ export function findUnrenderedSources(config: SkaffoldConfig): UnrenderedSource[
       hint: `${USE_SKAFFOLD_ENGINE}, or run the command before nx-gitops render and list what it writes under manifests.rawYaml.`,
     });
   }
-  return [...sources, ...deploySources(config)];
+  return [...sources, ...deploySources(config, options)];
 }
 
 /**
@@ -152,9 +177,12 @@ export function findUnrenderedSources(config: SkaffoldConfig): UnrenderedSource[
  * {@link findUnrenderedSources}), naming the file, the active profiles, the field and the engine that
  * renders it, so that a service is never published without part of its manifests.
  */
-export function assertNativelyRenderable(configs: ReadonlyArray<{ config: SkaffoldConfig; file: string; activeProfiles?: readonly string[] }>): void {
+export function assertNativelyRenderable(
+  configs: ReadonlyArray<{ config: SkaffoldConfig; file: string; activeProfiles?: readonly string[] }>,
+  options: HelmRefusalOptions = {},
+): void {
   for (const { config, file, activeProfiles } of configs) {
-    const [source] = findUnrenderedSources(config);
+    const [source] = findUnrenderedSources(config, options);
     if (!source) continue;
     const profiles = activeProfiles?.length ? ` (profiles ${activeProfiles.join(', ')})` : '';
     throw new GitopsError(`${file}${profiles}: ${source.field} is not rendered by the native engine: ${source.what}.`, { hint: source.hint });

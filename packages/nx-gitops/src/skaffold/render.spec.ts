@@ -36,13 +36,17 @@ describe('renderManifests (native engine)', () => {
 
   describe('refuses sources it does not render, naming the field and engine "skaffold"', () => {
     it.each([
-      ['manifests.helm', `${v4}manifests:\n  helm:\n    releases:\n    - name: app\n      chartPath: charts/app\n`, 'manifests.helm is not rendered by the native engine: helm charts'],
+      ['a packaged helm release', `${v4}manifests:\n  helm:\n    releases:\n    - name: app\n      chartPath: charts/app\n      packaged: {version: 1.0.0}\n`, 'manifests.helm.releases[0] ("app").packaged is not rendered by the native engine'],
       [
-        'the legacy deploy.helm of a v4 config (skaffold examples/helm-deployment)',
-        `apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: skaffold-helm\ndeploy:\n  helm:\n    releases:\n    - name: skaffold-helm\n      chartPath: charts\n      setValueTemplates:\n        image.repository: "{{.IMAGE_REPO_skaffold_helm}}"\n        image.tag: "{{.IMAGE_TAG_skaffold_helm}}@{{.IMAGE_DIGEST_skaffold_helm}}"\n`,
-        'deploy.helm is not rendered by the native engine: helm releases of the legacy helm deployer',
+        'useHelmSecrets in the legacy deploy.helm of a v4 config',
+        `${v4}deploy:\n  helm:\n    releases:\n    - name: app\n      chartPath: charts/app\n      useHelmSecrets: true\n`,
+        'deploy.helm.releases[0] ("app").useHelmSecrets is not rendered by the native engine',
       ],
-      ['deploy.helm of a v2 config', 'apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  helm:\n    releases:\n    - name: app\n      chartPath: charts/app\n', 'deploy.helm is not rendered by the native engine: helm charts'],
+      [
+        'an unpinned remote chart of a v2 config',
+        'apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  helm:\n    releases:\n    - name: app\n      remoteChart: app\n      repo: https://charts.example.com\n',
+        'deploy.helm.releases[0] ("app").version is not rendered by the native engine: the remote chart "app" without a pinned version',
+      ],
       ['manifests.kpt', `${v4}manifests:\n  kpt: [pkg]\n`, 'manifests.kpt is not rendered by the native engine: kpt packages'],
       ['deploy.kpt of a v2 config', 'apiVersion: skaffold/v2beta29\nkind: Config\ndeploy:\n  kpt:\n    dir: pkg\n', 'deploy.kpt is not rendered by the native engine: the kpt deployer of a skaffold/v2 config'],
       ['manifests.transform', `${v4}manifests:\n  rawYaml: [k8s/*.yaml]\n  transform:\n  - name: set-labels\n    configMap: ["app:web"]\n`, 'manifests.transform is not rendered by the native engine: KRM transformer functions'],
@@ -60,7 +64,7 @@ describe('renderManifests (native engine)', () => {
       const error = await renderError();
       expect(error).toBeInstanceOf(GitopsError);
       expect(error.message).toContain(`${join(dir, 'skaffold.yaml')}: ${message}`);
-      expect(error.hint).toMatch(/engine: "skaffold"|Vendor the manifests|Remove deploy\.kubectl\.remoteManifests/);
+      expect(error.hint).toMatch(/engine: "skaffold"|Vendor the manifests|Remove deploy\.kubectl\.remoteManifests|allowUnpinnedCharts/);
     });
 
     it('points v3 remote manifests at manifests.rawYaml, where v3 lists local files', async () => {
@@ -69,12 +73,14 @@ describe('renderManifests (native engine)', () => {
     });
 
     it('names the profile that brought the source in', async () => {
-      write('skaffold.yaml', `${v4}manifests:\n  rawYaml: [k8s/*.yaml]\nprofiles:\n- name: prod\n  manifests:\n    helm:\n      releases: [{name: app, chartPath: charts/app}]\n`);
+      write('skaffold.yaml', `${v4}manifests:\n  rawYaml: [k8s/*.yaml]\nprofiles:\n- name: prod\n  manifests:\n    helm:\n      releases: [{name: app, chartPath: charts/app, packaged: {}}]\n`);
       write('k8s/pod.yaml', pod);
       await expect(render()).resolves.toMatchObject({ manifest: expect.stringContaining('kind: Pod') });
       const error = await renderError(['prod']);
-      expect(error.message).toBe(`${join(dir, 'skaffold.yaml')} (profiles prod): manifests.helm is not rendered by the native engine: helm charts, which skaffold render renders with helm template.`);
-      expect(error.hint).toBe('Render this service with the option engine: "skaffold" (it runs skaffold render), or render the chart with kustomize (helmCharts) under manifests.kustomize.');
+      expect(error.message).toBe(
+        `${join(dir, 'skaffold.yaml')} (profiles prod): manifests.helm.releases[0] ("app").packaged is not rendered by the native engine: a chart packaged into an archive before it is installed, a step of skaffold deploy.`,
+      );
+      expect(error.hint).toBe('Remove packaged (render needs the chart, not the archive), or render with the option engine: "skaffold".');
     });
   });
 
