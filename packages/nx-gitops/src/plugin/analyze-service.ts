@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { collectHelmReads } from '../helm/helm-reads';
 import { listKustomizationFiles } from '../kustomize/dependencies';
 import { describeError } from '../lib/errors';
 import { loadSkaffoldConfigs, type ResolvedConfig } from '../skaffold/config';
@@ -154,6 +155,7 @@ function collectReads(options: { environment: readonly EnvironmentConfig[]; env?
       for (const match of existsSync(absolute) ? [absolute] : goGlob(absolute)) if (isDirectory(match)) reads.dirs.add(match);
       for (const match of expandManifestGlobs(dir, [glob])) reads.files.add(match);
     }
+    collectHelmReads({ config, dir, env, reads });
     for (const artifact of config.build?.artifacts ?? []) {
       const tag = describeTagInputs(config.build?.tagPolicy);
       for (const state of tag.gitState) reads.gitState.add(state);
