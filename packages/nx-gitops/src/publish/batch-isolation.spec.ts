@@ -1,5 +1,6 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findSecretLeaks } from '../testing/secret-scan';
 import { startGitHttpServer, type GitHttpServer } from '../testing/git-http-server';
 import { branchTip, commitToBareBranch, createPublishSandbox, readBranchFile, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
 import { publishManifests } from './publish-manifests';
@@ -59,6 +60,7 @@ describe('a ref the server rejects for its own reason fails alone', () => {
       expect(await readBranchFile(sandbox.remote, `${project}/develop`, 'manifest.yaml')).toBe(`${project}: 1`);
     }
     expect(await branchTip(sandbox.remote, 's03/develop')).toBeNull();
+    expect(findSecretLeaks({ secrets: [TOKEN], texts: [JSON.stringify(result)], dirs: [sandbox.cacheRoot, join(sandbox.workspace, 'dist')] })).toEqual([]);
   });
 
   it('publishes the others when a pre-receive hook rejects one ref, with the hook\'s message', async () => {

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findSecretLeaks } from '../testing/secret-scan';
 import { startGitHttpServer, type GitHttpServer } from '../testing/git-http-server';
 import { branchFiles, branchLog, createPublishSandbox, readBranchFile, type PublishSandbox } from '../testing/publish-fixtures';
 import { publishToRepository, type PublishOutcome } from './publisher';
@@ -86,6 +87,7 @@ describe('load: publishers on separate machines racing to shared branches of one
 
     expect(failed.map((outcome) => outcome.error)).toEqual([]);
     expect(lost).toBe(0);
+    expect(findSecretLeaks({ secrets: [TOKEN], texts: [JSON.stringify(outcomes)], dirs: [sandbox.dir] })).toEqual([]);
     expect(history).toHaveLength(PUBLISHERS * ROUNDS);
     expect(new Set(history.map((commit) => commit.sha)).size).toBe(PUBLISHERS * ROUNDS);
     for (let branch = 0; branch < BRANCHES; branch++) {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { findSecretLeaks } from '../testing/secret-scan';
 import { startStallingServer, type StallingServer } from '../testing/stalling-server';
 import { startGitHttpServer, type GitHttpServer } from '../testing/git-http-server';
 import { createPublishSandbox, readBranchFile, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
@@ -40,6 +42,7 @@ describe('a server that accepts and never answers', () => {
     expect(error).toContain('networkTimeoutSeconds');
     expect(error).not.toContain('url-secret-1234');
     expect(error).not.toContain(TOKEN);
+    expect(findSecretLeaks({ secrets: [TOKEN, 'url-secret-1234'], texts: [JSON.stringify(result)], dirs: [sandbox.cacheRoot, join(sandbox.workspace, 'dist')] })).toEqual([]);
     // Tried maxAttempts times, one stalled call per attempt, each bounded by the timeout.
     expect(result.outcomes[0].attempts).toBe(2);
     expect(elapsed).toBeLessThan(2 * 3_000 + 10_000);
@@ -84,5 +87,6 @@ describe('a server that answers 5xx for a while', () => {
     expect(result.outcomes[0].error).toContain('failed with a server error');
     expect(result.outcomes[0].error).toContain('503');
     expect(result.outcomes[0].error).toContain('"maxAttempts"');
+    expect(findSecretLeaks({ secrets: [TOKEN], texts: [JSON.stringify(result)], dirs: [sandbox.cacheRoot, join(sandbox.workspace, 'dist')] })).toEqual([]);
   });
 });
