@@ -12,6 +12,7 @@ import { expandPath, rawYamlPatterns } from '../skaffold/manifest-paths';
 import { describeTagInputs, templateFieldNames, type GitState } from '../skaffold/tags/describe-tag-inputs';
 import { artifactBuilder, artifactDockerfile, resolveDockerfilePath } from '../skaffold/tags/docker-dependencies';
 import type { SkaffoldConfig } from '../skaffold/types';
+import { collectEvidence, type AnalysisStore } from './analysis-store';
 import type { NormalizedPluginOptions } from './normalize-options';
 
 /** One environment of a service: its name and the skaffold profiles that produce it. */
@@ -213,18 +214,30 @@ export function analyzeService(options: {
   configFile: string;
   pluginOptions: NormalizedPluginOptions;
   reuse?: boolean;
+  /** Analyses kept across Nx commands; consulted first, and given every fresh analysis. */
+  store?: AnalysisStore;
 }): ServiceAnalysis {
   const key = JSON.stringify([options.workspaceRoot, options.configFile, options.pluginOptions]);
   const latest = latestAnalyses.get(key);
   if (options.reuse && latest && latest.stamps.every((entry) => stamp(entry[0]).every((value, index) => value === entry[index]))) {
     return latest.analysis;
   }
-  const { analysis, filesRead } = analyze(options);
+  const stored = options.store?.lookup(options.workspaceRoot, options.configFile);
+  if (stored) {
+    latestAnalyses.set(key, { stamps: stored.files.map(stamp), analysis: stored.analysis });
+    return stored.analysis;
+  }
+  const { analysis, filesRead, globsRead } = analyze(options);
   latestAnalyses.set(key, { stamps: filesRead.map(stamp), analysis });
+  options.store?.remember(options.configFile, analysis, collectEvidence({ workspaceRoot: options.workspaceRoot, files: filesRead, globs: globsRead }));
   return analysis;
 }
 
-function analyze(options: { workspaceRoot: string; configFile: string; pluginOptions: NormalizedPluginOptions }): { analysis: ServiceAnalysis; filesRead: string[] } {
+function analyze(options: { workspaceRoot: string; configFile: string; pluginOptions: NormalizedPluginOptions }): {
+  analysis: ServiceAnalysis;
+  filesRead: string[];
+  globsRead: string[];
+} {
   const { workspaceRoot, pluginOptions } = options;
   const configPath = join(workspaceRoot, options.configFile);
   const projectRoot = toPosix(dirname(options.configFile));
@@ -259,7 +272,7 @@ function analyze(options: { workspaceRoot: string; configFile: string; pluginOpt
     nondeterministic: reads.nondeterministic,
     problems,
   };
-  return { analysis, filesRead: [...reads.files] };
+  return { analysis, filesRead: [...reads.files], globsRead: [...reads.globs] };
 }
 
 /**

@@ -3,6 +3,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
 import { describeError } from '../lib/errors';
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
+import { AnalysisStore } from './analysis-store';
 import { analyzeService, unreadableServiceAnalysis, type ServiceAnalysis } from './analyze-service';
 import { normalizePluginOptions, type NormalizedPluginOptions } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
@@ -183,7 +184,12 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
 }
 
 /** {@link analyzeService}, or, when the skaffold.yaml cannot be read at all, an analysis that carries the error. */
-export function analyzeServiceOrProblem(options: { configFile: string; workspaceRoot: string; pluginOptions: NormalizedPluginOptions }): ServiceAnalysis {
+export function analyzeServiceOrProblem(options: {
+  configFile: string;
+  workspaceRoot: string;
+  pluginOptions: NormalizedPluginOptions;
+  store?: AnalysisStore;
+}): ServiceAnalysis {
   // Problems are shown in the graph, which holds no absolute path.
   const relative = (problem: string) => problem.split(`${options.workspaceRoot}${sep}`).join('');
   try {
@@ -191,6 +197,20 @@ export function analyzeServiceOrProblem(options: { configFile: string; workspace
     return analysis.problems.length > 0 ? { ...analysis, problems: analysis.problems.map(relative) } : analysis;
   } catch (error) {
     return unreadableServiceAnalysis({ pluginOptions: options.pluginOptions, problem: relative(describeError(error)) });
+  }
+}
+
+/**
+ * Nx's workspace data directory (`.nx/workspace-data`, or `NX_WORKSPACE_DATA_DIRECTORY`), from the host's
+ * own Nx so that the plugin follows its settings; the default location when that Nx cannot say.
+ */
+function workspaceDataDirectory(workspaceRoot: string): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { workspaceDataDirectoryForWorkspace } = require('nx/src/utils/cache-directory') as { workspaceDataDirectoryForWorkspace: (root: string) => string };
+    return workspaceDataDirectoryForWorkspace(workspaceRoot);
+  } catch {
+    return join(workspaceRoot, '.nx', 'workspace-data');
   }
 }
 
@@ -230,13 +250,15 @@ export const createNodes: CreateNodesV2<NxGitopsPluginOptions> = [
     const problems: string[] = [];
     const inferred = new Set<string>();
     inferredConfigFiles.set(context.workspaceRoot, inferred);
+    const store = new AnalysisStore({ workspaceDataDirectory: workspaceDataDirectory(context.workspaceRoot), pluginOptions });
     // One broken service never takes the graph down: it keeps targets whose render fails with the error.
     for (const configFile of configFiles.filter((file) => !isIgnored(file))) {
-      const analysis = analyzeServiceOrProblem({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions });
+      const analysis = analyzeServiceOrProblem({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, store });
       for (const problem of analysis.problems) problems.push(`${configFile}: ${problem.split('\n')[0]}`);
       inferred.add(configFile);
       results.push([configFile, createServiceNode({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, analysis })]);
     }
+    store.save([...inferred]);
     if (problems.length > 0) {
       console.warn(`nx-gitops: ${problems.length} skaffold.yaml file(s) cannot be fully analysed; rendering them fails until fixed:\n${problems.join('\n')}`);
     }
