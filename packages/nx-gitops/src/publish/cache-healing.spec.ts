@@ -60,6 +60,8 @@ describe('a cache left behind by a killed publish heals itself', () => {
     ['a config git cannot parse', (dir: string) => writeFileSync(join(dir, 'config'), '[core\n\tbare = \n[[[\n')],
     ['a missing HEAD', (dir: string) => rmSync(join(dir, 'HEAD'))],
     ['a missing object store', (dir: string) => rmSync(join(dir, 'objects'), { recursive: true, force: true })],
+    ['a damaged shallow file', (dir: string) => writeFileSync(join(dir, 'shallow'), 'garbage\n')],
+    ['a damaged packed-refs file', (dir: string) => writeFileSync(join(dir, 'packed-refs'), '# pack-refs with: peeled fully-peeled sorted\n3f2a\0\0\n')],
   ])('recreates a cache repository with %s, with a warning', async (_, corrupt) => {
     expect((await publish(1)).success).toBe(true);
     corrupt(cacheDir());

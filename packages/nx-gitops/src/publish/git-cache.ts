@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Dirent } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
@@ -50,6 +50,13 @@ const FETCH_LOCK = 'nx-gitops-fetch.lock';
 async function cacheProblem(gitDir: string): Promise<string | null> {
   if (!existsSync(join(gitDir, 'HEAD'))) return 'no HEAD';
   if (!existsSync(join(gitDir, 'objects')) || !existsSync(join(gitDir, 'refs'))) return 'no object store';
+  // Files git reads on every fetch or ref lookup and refuses to work with when a write was cut short.
+  const damaged = (file: string, line: RegExp) => {
+    const path = join(gitDir, file);
+    return existsSync(path) && readFileSync(path, 'utf8').split('\n').some((text) => text !== '' && !line.test(text));
+  };
+  if (damaged('shallow', /^[0-9a-f]{40,64}$/)) return 'a damaged shallow file';
+  if (damaged('packed-refs', /^(# pack-refs with:.*|\^?[0-9a-f]{40,64}( \S+)?)$/)) return 'a damaged packed-refs file';
   const check = await runCommand('git', ['--git-dir', gitDir, 'rev-parse', '--is-bare-repository'], { env: ISOLATION_ENV, allowFailure: true });
   if (check.exitCode !== 0 || check.stdout.trim() !== 'true') return (check.stderr.trim().split('\n').pop() ?? '').slice(0, 200) || 'git cannot open it';
   return null;
