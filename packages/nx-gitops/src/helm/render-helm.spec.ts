@@ -284,6 +284,19 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
     expect([...manifest.matchAll(/replicas: (\d)/g)].map((match) => match[1])).toEqual(['2', '1']);
   });
 
+  it('passes the namespace option to helm template and, as skaffold, injects it only into the other manifests', async () => {
+    write({
+      ...helmDeploymentChart,
+      'k8s/deployment.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: raw\n',
+      'skaffold.yaml': 'apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  rawYaml: [k8s/deployment.yaml]\n  helm:\n    releases:\n    - name: skaffold-helm\n      chartPath: charts\n      namespace: ignored\n',
+    });
+    const { manifest } = await render({ namespace: 'prod', labels: { team: 'web' } });
+    const [raw, chart] = manifest.split('\n---\n');
+    expect(raw).toContain('  namespace: prod');
+    expect(chart).not.toContain('namespace:');
+    expect(chart).toContain('    team: web\n');
+  });
+
   it('refuses packaged and useHelmSecrets releases and unpinned remote charts, naming the field', async () => {
     const release = (extra: string) => `apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  helm:\n    releases:\n    - name: r\n${extra}`;
     write({ 'skaffold.yaml': release('      chartPath: charts\n      packaged: {version: 1.0.0}\n') });

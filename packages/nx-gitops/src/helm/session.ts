@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManifestDocument } from '../manifests/yaml';
 import type { EnvironmentConfig } from '../skaffold/profiles';
+import type { ResourceSelector } from '../skaffold/replace-images';
+import { applyNamespace } from '../skaffold/transforms';
 import type { HelmBuild, HelmFlags, HelmRelease } from './args';
 import { createHelmRunner, type HelmRunner } from './binary';
 import { legacyHelmReleases, renderedHelmReleases, renderHelmReleases } from './render-helm';
@@ -29,6 +31,39 @@ export interface HelmSession {
   close(): void;
 }
 
+/** The documents helm printed, as parsed (before any transform), so the pipeline can tell them apart. */
+const helmRendered = new WeakSet<ManifestDocument>();
+
+/**
+ * For each non-empty document (those image replacement keeps, in order), whether helm rendered it; read it
+ * before any transform, which copies the documents.
+ */
+export function helmOrigins(documents: readonly ManifestDocument[]): boolean[] {
+  return documents.filter((document) => Object.keys(document).length > 0).map((document) => helmRendered.has(document));
+}
+
+/**
+ * The `namespace` option applied as skaffold applies it: to every document except those helm rendered
+ * (`fromHelm`, from {@link helmOrigins}). For helm, skaffold passes the namespace to `helm template --namespace`
+ * and injects none (its namespace transform belongs to the kubectl, kustomize and kpt renderers). Warnings are
+ * the kept-namespace conflicts.
+ */
+export function applyNamespaceOutsideHelm(options: {
+  documents: readonly ManifestDocument[];
+  fromHelm: readonly boolean[];
+  namespace: string;
+  selector: ResourceSelector;
+}): { documents: ManifestDocument[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const documents = options.documents.map((document, index) => {
+    if (options.fromHelm[index]) return document;
+    const namespaced = applyNamespace([document], options.namespace, { selector: options.selector });
+    warnings.push(...namespaced.warnings.map((conflict) => conflict.message));
+    return namespaced.documents[0];
+  });
+  return { documents, warnings };
+}
+
 /**
  * A session that finds and checks helm only when a config has releases, and runs helm commands one at a
  * time (dependency builds write into chart folders and the repository cache is shared).
@@ -46,7 +81,7 @@ export function createHelmSession(options: HelmSessionOptions): HelmSession {
     runner ??= createHelmRunner({ helmBinary: options.helmBinary, dockerConfigDir: options.dockerConfigDir });
     const helm = await runner;
     const builds = await options.builds;
-    return serialized(() =>
+    const documents = await serialized(() =>
       renderHelmReleases({
         releases: section.releases,
         flags: section.flags,
@@ -59,6 +94,8 @@ export function createHelmSession(options: HelmSessionOptions): HelmSession {
         workDir: mkdtempSync(join(helm.home, 'work-')),
       }),
     );
+    for (const document of documents) helmRendered.add(document);
+    return documents;
   };
   return {
     renderConfig: (config) => render(config, renderedHelmReleases(config.config)),

@@ -6,7 +6,7 @@ import { type KustomizeEngine, buildKustomizationWithEngine } from '../kustomize
 import { parseManifests, serializeManifests, type ManifestDocument } from '../manifests/yaml';
 import type { RenderedImage } from '../manifests/render-output';
 import { pinDigests } from '../registry/pin-digests';
-import { createHelmSession, orderLikeSkaffold } from '../helm/session';
+import { applyNamespaceOutsideHelm, createHelmSession, helmOrigins, orderLikeSkaffold } from '../helm/session';
 import { loadSkaffoldConfigs } from './config';
 import { declaresManifests, DEFAULT_RAW_YAML, expandPath, getsDefaultRawYaml, manifestlessDeployer, rawYamlPatterns } from './manifest-paths';
 import { assertNativelyRenderable } from './manifest-sources';
@@ -16,7 +16,7 @@ import { applyProfilesToConfigs, type EnvironmentConfig } from './profiles';
 import { expandManifestGlobs, readRawYamlFile } from './raw-yaml';
 import { createResourceSelector, replaceImages } from './replace-images';
 import { computeImageTag, tagImage, type GitInfoCache } from './tags';
-import { applyLabels, applyNamespace } from './transforms';
+import { applyLabels } from './transforms';
 
 /** Where the tag written into manifests comes from. */
 export type DigestSource = 'tag' | 'remote' | 'none';
@@ -285,13 +285,14 @@ export async function renderManifests(request: RenderRequest): Promise<RenderRes
   if (request.digestSource === 'none' && builds.length === 0) {
     warnings.push('digestSource is "none": images are left as the manifests write them.');
   }
+  const fromHelm = helmOrigins(documents);
   const replaced = replaceImages({ documents, builds, selector });
   let result = replaced.documents;
   if (request.labels && Object.keys(request.labels).length > 0) result = applyLabels(result, request.labels, { selector });
   if (request.namespace) {
-    const namespaced = applyNamespace(result, request.namespace, { selector });
+    const namespaced = applyNamespaceOutsideHelm({ documents: result, fromHelm, namespace: request.namespace, selector });
     result = namespaced.documents;
-    warnings.push(...namespaced.warnings.map((conflict) => conflict.message));
+    warnings.push(...namespaced.warnings);
   }
   const root = environment.filter((config) => config.isRoot);
   return {
