@@ -7,7 +7,7 @@ import { runCommand } from '../lib/exec';
 import { isOnPath } from '../kustomize/build';
 import { renderManifests, type RenderRequest } from '../skaffold/render';
 import { createGitInfoCache } from '../skaffold/tags';
-import { startTestRegistry, type TestRegistry } from '../testing/oci-registry';
+import { startTestRegistry, TEST_REGISTRY_USER, type TestRegistry } from '../testing/oci-registry';
 import { helmEnvironment } from './binary';
 
 const helmFound = isOnPath('helm');
@@ -374,6 +374,33 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
           'skaffold.yaml': `apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: skaffold-helm\nmanifests:\n  helm:\n    flags:\n      template: [--plain-http]\n    releases:\n    - name: skaffold-helm\n      remoteChart: oci://${registry.host}/charts/skaffold-helm\n      version: 0.1.0\n`,
         });
         expect((await render()).manifest).toBe(helmDeploymentManifest('skaffold-helm:v1'));
+      });
+    });
+
+    describe('from an OCI registry with basic auth, logins read from the docker config', () => {
+      let registry: TestRegistry;
+      let dockerConfigDir: string;
+      beforeAll(async () => {
+        registry = await startTestRegistry({ basicAuth: true });
+        dockerConfigDir = join(charts, 'docker');
+        const auth = Buffer.from(`${TEST_REGISTRY_USER.username}:${TEST_REGISTRY_USER.password}`).toString('base64');
+        write({ 'docker/config.json': JSON.stringify({ auths: { [registry.host]: { auth } } }) }, charts);
+        const pushEnv = helmEnvironment({ home: join(charts, 'home'), dockerConfigDir });
+        await runCommand('helm', ['push', join(charts, 'repo', 'skaffold-helm-0.1.0.tgz'), `oci://${registry.host}/private`, '--plain-http'], { env: pushEnv, extendEnv: false });
+      }, 30_000);
+      afterAll(() => registry?.stop());
+
+      const config = () =>
+        `apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  helm:\n    flags:\n      template: [--plain-http]\n    releases:\n    - name: skaffold-helm\n      remoteChart: oci://${registry.host}/private/skaffold-helm\n      version: 0.1.0\n`;
+
+      it('renders with the login of the docker config', async () => {
+        write({ 'skaffold.yaml': config() });
+        expect((await render({ dockerConfigDir })).manifest).toBe(helmDeploymentManifest('skaffold-helm:latest'));
+      });
+
+      it('fails without it, quoting helm', async () => {
+        write({ 'skaffold.yaml': config() });
+        expect((await renderError({ dockerConfigDir: join(charts, 'no-docker-config') })).message).toMatch(/helm template skaffold-helm oci:.*\n.*(401|unauthorized|credential)/is);
       });
     });
   });
