@@ -354,6 +354,15 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
         expect((await render()).manifest).toBe(helmDeploymentManifest('skaffold-helm:v1'));
       });
 
+      it('builds a local chart whose dependency comes from the repository', async () => {
+        write({
+          'parent/Chart.yaml': `apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n- name: skaffold-helm\n  version: 0.1.0\n  repository: ${url}\n`,
+          'skaffold.yaml': 'apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: skaffold-helm\nmanifests:\n  helm:\n    releases:\n    - name: rel\n      chartPath: parent\n',
+        });
+        expect((await render()).manifest).toBe(helmDeploymentManifest('skaffold-helm:v1'));
+        expect(readdirSync(join(dir, 'parent', 'charts'))).toEqual(['skaffold-helm-0.1.0.tgz']);
+      });
+
       it('renders an unpinned chart only with allowUnpinnedCharts', async () => {
         write({ 'skaffold.yaml': config('') });
         expect((await renderError()).hint).toMatch(/allowUnpinnedCharts/);

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { GitopsError } from '../lib/errors';
 import { parseManifests, type ManifestDocument } from '../manifests/yaml';
 import type { SkaffoldConfig } from '../skaffold/types';
@@ -141,12 +143,40 @@ export async function renderHelmReleases(options: RenderHelmReleasesOptions): Pr
       }
     }
     if (!release.skipBuildDependencies && !release.remoteChart && release.chartPath && declaresDependencies(release.chartPath)) {
+      // helm dependency build only downloads from repositories it knows; the private home knows none.
+      for (const url of repositoryDependencies(release.chartPath)) {
+        await options.helm.run(['repo', 'add', repositoryName(url), url, ...globalFlags], { cwd: options.configDir });
+      }
       await options.helm.run([...depBuildArgs(release.chartPath, options.flags), ...globalFlags], { cwd: options.configDir });
     }
     const { stdout } = await options.helm.run([...args, ...globalFlags], { cwd: options.configDir });
     documents.push(...parseManifests(stdout, `helm template ${releaseName} (${options.configFile})`));
   }
   return documents;
+}
+
+/** The http(s) chart repositories a chart's dependencies come from (`Chart.yaml`, or a v1 chart's `requirements.yaml`), sorted. */
+export function repositoryDependencies(chartDir: string): string[] {
+  const urls = new Set<string>();
+  for (const file of ['Chart.yaml', 'requirements.yaml']) {
+    let parsed: unknown;
+    try {
+      parsed = load(readFileSync(join(chartDir, file), 'utf8'), { schema: CORE_SCHEMA });
+    } catch {
+      continue;
+    }
+    const dependencies = (parsed as { dependencies?: unknown } | null)?.dependencies;
+    for (const dependency of Array.isArray(dependencies) ? dependencies : []) {
+      const repository = (dependency as { repository?: unknown } | null)?.repository;
+      if (typeof repository === 'string' && /^https?:\/\//.test(repository)) urls.add(repository.replace(/\/+$/, ''));
+    }
+  }
+  return [...urls].sort();
+}
+
+/** A stable repository name for `helm repo add`, derived from its URL. */
+function repositoryName(url: string): string {
+  return `nx-gitops-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
 }
 
 /**
