@@ -42,6 +42,17 @@ export function skaffoldRenderArgs(request: Omit<SkaffoldCliRequest, 'binary' | 
   return args;
 }
 
+/**
+ * The environment skaffold runs with: the caller's without any `SKAFFOLD_*` variable (skaffold reads every
+ * flag from `SKAFFOLD_<FLAG>`, e.g. `SKAFFOLD_PROFILE` or `SKAFFOLD_NAMESPACE`, which would change the render
+ * behind the Nx inputs' back; the options nx-gitops maps are passed as flags), and without an update check.
+ */
+export function skaffoldEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !name.startsWith('SKAFFOLD_')) kept[name] = value;
+  return { ...kept, SKAFFOLD_UPDATE_CHECK: 'false' };
+}
+
 /** Runs the real `skaffold render` and returns the YAML it wrote. A missing binary names `skaffoldBinary`. */
 export async function renderWithSkaffoldCli(request: SkaffoldCliRequest): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-skaffold-'));
@@ -49,7 +60,8 @@ export async function renderWithSkaffoldCli(request: SkaffoldCliRequest): Promis
   try {
     await runCommand(request.binary, skaffoldRenderArgs(request, outputFile), {
       cwd: request.cwd,
-      env: request.env,
+      env: skaffoldEnvironment(request.env ?? process.env),
+      extendEnv: false,
       binaryOption: 'skaffoldBinary',
     });
     return readFileSync(outputFile, 'utf8');

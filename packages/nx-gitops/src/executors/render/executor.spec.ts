@@ -291,6 +291,23 @@ describe('render executor (skaffold engine)', () => {
     ]);
   });
 
+  it('runs the stand-in skaffold without the SKAFFOLD_* variables it would read behind the inputs (stand-in: no skaffold binary here)', async () => {
+    seedService();
+    const envFile = join(root, 'env.txt');
+    write(
+      'bin/skaffold',
+      `#!/bin/sh\nenv | grep '^SKAFFOLD_' | sort > '${envFile}'\nwhile [ $# -gt 0 ]; do if [ "$1" = "--output" ]; then shift; printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: c\\n' > "$1"; fi; shift; done\n`,
+    );
+    chmodSync(join(root, 'bin/skaffold'), 0o755);
+    process.env.SKAFFOLD_NAMESPACE = 'elsewhere';
+    try {
+      await expect(renderExecutor({ environment: 'develop', engine: 'skaffold', skaffoldBinary: join(root, 'bin/skaffold') }, context())).resolves.toEqual({ success: true });
+    } finally {
+      delete process.env.SKAFFOLD_NAMESPACE;
+    }
+    expect(readFileSync(envFile, 'utf8').trim().split('\n')).toEqual(['SKAFFOLD_UPDATE_CHECK=false']);
+  });
+
   it('names skaffoldBinary when skaffold is missing', async () => {
     seedService();
     await expect(
