@@ -60,14 +60,6 @@ export function isRemoteRelease(release: HelmRelease): boolean {
   return !!release.remoteChart || release.remote === true;
 }
 
-/** The files a local release reads: its chart folder, values files and setFiles, absolute. Templated entries are left out. */
-export function helmReleaseFiles(release: HelmRelease, configDir: string): { chartDir?: string; files: string[] } {
-  const plain = (path: string | undefined): path is string => !!path && !path.includes('{{') && !path.startsWith('~');
-  const chartDir = !isRemoteRelease(release) && plain(release.chartPath) ? resolveAgainst(configDir, release.chartPath) : undefined;
-  const files = [...(release.valuesFiles ?? []), ...Object.values(release.setFiles ?? {})].filter(plain).map((path) => resolveAgainst(configDir, path));
-  return { chartDir, files };
-}
-
 /** Inputs of {@link renderHelmReleases}. */
 export interface RenderHelmReleasesOptions {
   releases: readonly HelmRelease[];
