@@ -36,8 +36,8 @@ if (!hasKubectl) {
 }
 
 (hasKubectl ? describe : describe.skip)('built-in kustomize is byte-identical with kubectl kustomize', () => {
-  it('has at least 40 fixtures', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(40);
+  it('has at least 80 fixtures', () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(80);
   });
 
   it.each(fixtures)('%s', async (name) => {

@@ -171,9 +171,14 @@ export function assertSupportedKustomization(k: LoadedKustomization): void {
     if (entry.patch !== undefined && typeof entry.patch !== 'string') fail(`patches[${index}].patch`, file, 'expected a string');
     checkSelector(entry.target, `patches[${index}].target`, file);
     const text = entry.path !== undefined ? readFileSync(resolve(k.dir, entry.path as string), 'utf8') : (entry.patch as string);
-    if (!isJson6902Patch(text, file)) fail(`patches[${index}]`, file, 'strategic merge patches are not supported yet');
+    if (!isJson6902Patch(text, file)) checkSmPatchText(text, `patches[${index}]`, file);
+    else if (entry.target === undefined) fail(`patches[${index}].target`, file, 'a JSON patch needs a target');
   });
-  if (list(spec.patchesStrategicMerge, 'patchesStrategicMerge', file).length > 0) fail('patchesStrategicMerge', file, 'strategic merge patches are not supported yet');
+  list(spec.patchesStrategicMerge, 'patchesStrategicMerge', file).forEach((entry, index) => {
+    if (typeof entry !== 'string' || entry.includes('\n')) fail(`patchesStrategicMerge[${index}]`, file, 'only paths of patch files are supported');
+    checkLocalFile(k, entry, `patchesStrategicMerge[${index}]`);
+    checkSmPatchText(readFileSync(resolve(k.dir, entry), 'utf8'), `patchesStrategicMerge[${index}]`, file);
+  });
   list(spec.patchesJson6902, 'patchesJson6902', file).forEach((patch, index) => {
     const entry = only(patch, ['path', 'patch', 'target'], `patchesJson6902[${index}]`, file);
     if ((entry.path === undefined) === (entry.patch === undefined)) fail(`patchesJson6902[${index}]`, file, 'expected exactly one of path and patch');
@@ -204,6 +209,27 @@ export function assertSupportedKustomization(k: LoadedKustomization): void {
     });
   }
   checkGeneratorOptions(spec.generatorOptions, 'generatorOptions', file);
+}
+
+/** Internal kustomize annotations a patch could carry to allow a name or kind change, which is not reproduced. */
+const PATCH_OPTION_ANNOTATION = /^(kustomize\.config\.k8s\.io|internal\.config\.kubernetes\.io|config\.kubernetes\.io)\//;
+
+function checkSmPatchText(text: string, field: string, file: string): void {
+  let documents: ManifestObject[];
+  try {
+    documents = parseManifests(text, file);
+  } catch {
+    fail(field, file, 'the patch is neither a JSON 6902 operation list nor YAML objects');
+  }
+  if (documents.length === 0) fail(field, file, 'an empty patch');
+  for (const document of documents) {
+    const metadata = document.metadata;
+    if (typeof document.apiVersion !== 'string' || typeof document.kind !== 'string' || !isManifestObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
+      fail(field, file, 'a strategic merge patch needs apiVersion, kind and metadata.name');
+    }
+    const annotations = metadata.annotations;
+    if (isManifestObject(annotations) && Object.keys(annotations).some((key) => PATCH_OPTION_ANNOTATION.test(key))) fail(`${field}`, file, 'kustomize annotations in a patch');
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GitopsError } from '../../lib/errors';
-import { type ManifestObject, type ManifestValue, cloneManifest, isManifestObject } from '../../manifests/yaml';
-import { type LoadedKustomization, UnsupportedKustomizeFeatureError, parseJsonPatchText } from './kustomization';
-import { type Resource, describeId, effectiveNamespace } from './resource';
+import { type ManifestObject, type ManifestValue, cloneManifest, isManifestObject, parseManifests } from '../../manifests/yaml';
+import { type LoadedKustomization, UnsupportedKustomizeFeatureError, isJson6902Patch, parseJsonPatchText } from './kustomization';
+import { type ResId, Resource, describeId, effectiveNamespace } from './resource';
+import { UnsupportedStrategicMergeError, mergeStrategicPatch } from './strategic-merge';
 
 /** A patch target as kustomization files write it. */
 interface Selector {
@@ -157,14 +158,99 @@ function applyJsonPatchEntries(k: LoadedKustomization, resources: readonly Resou
   }
 }
 
-/** `patchesStrategicMerge`: refused up front by the support check; kept as the transformer slot kustomize runs first. */
-export function applyStrategicMergePatches(_k: LoadedKustomization, _resources: readonly Resource[]): void {
-  // Nothing to do: the support check refuses the field before a build starts.
+function sameId(a: ResId, b: ResId): boolean {
+  return a.group === b.group && a.version === b.version && a.kind === b.kind && a.name === b.name && effectiveNamespace(a) === effectiveNamespace(b);
 }
 
-/** `patches` (JSON 6902 entries; strategic merge entries are refused by the support check). */
-export function applyPatches(k: LoadedKustomization, resources: readonly Resource[]): void {
-  applyJsonPatchEntries(k, resources, k.spec.patches);
+/** The one resource whose current or any earlier id is the patch's id, as kustomize's `GetById`. */
+function findPatchTarget(resources: readonly Resource[], patch: Resource, where: string): Resource {
+  const id = patch.id;
+  const found = resources.filter((resource) => [resource.id, ...resource.prevIds].some((other) => sameId(other, id)));
+  if (found.length !== 1) {
+    throw new GitopsError(`${where}: ${found.length === 0 ? 'no resource matches' : 'several resources match'} the strategic merge patch ${describeId(id)}.`, {
+      hint: 'A patch without target applies to the resource with its apiVersion, kind, name and namespace; fix those fields or add a target.',
+    });
+  }
+  return found[0];
+}
+
+/**
+ * Applies one strategic merge patch to `resource` as kustomize's `Resource.ApplySmPatch` does: kind, name and
+ * namespace of the resource are kept whatever the patch says. Returns false when the patch deleted the resource.
+ */
+function applySmPatch(options: { resource: Resource; patch: ManifestObject; field: string; file: string }): boolean {
+  const { resource, field, file } = options;
+  const { kind } = resource.gvk;
+  const { name, namespace } = resource;
+  const apiVersion = typeof resource.object.apiVersion === 'string' ? resource.object.apiVersion : '';
+  const patch = cloneManifest(options.patch);
+  patch.apiVersion = apiVersion;
+  let merged: ManifestObject | undefined;
+  try {
+    merged = mergeStrategicPatch({ target: resource.object, patch, apiVersion, kind: resource.gvk.kind });
+  } catch (error) {
+    if (error instanceof UnsupportedStrategicMergeError) throw new UnsupportedKustomizeFeatureError(field, file, `${error.detail} (patching ${describeId(resource.id)})`);
+    throw error;
+  }
+  if (!merged) return false;
+  resource.object = merged;
+  resource.object.kind = kind;
+  resource.metadata().name = name;
+  if (namespace) resource.metadata().namespace = namespace;
+  else delete resource.metadata().namespace;
+  return true;
+}
+
+/** The documents of a strategic merge patch, each with apiVersion, kind and metadata.name. */
+function readSmPatches(text: string, where: string, field: string, file: string): ManifestObject[] {
+  const documents = parseManifests(text, where);
+  if (documents.length === 0) throw new UnsupportedKustomizeFeatureError(field, file, 'an empty patch');
+  for (const document of documents) {
+    const metadata = document.metadata;
+    if (typeof document.apiVersion !== 'string' || typeof document.kind !== 'string' || !isManifestObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
+      throw new UnsupportedKustomizeFeatureError(field, file, 'a strategic merge patch needs apiVersion, kind and metadata.name');
+    }
+  }
+  return documents;
+}
+
+/** `patchesStrategicMerge`: each document of each file patches the resource with its id; kustomize runs it first. */
+export function applyStrategicMergePatches(k: LoadedKustomization, resources: Resource[]): void {
+  const entries = Array.isArray(k.spec.patchesStrategicMerge) ? (k.spec.patchesStrategicMerge as string[]) : [];
+  entries.forEach((entry, index) => {
+    const where = resolve(k.dir, entry);
+    const field = `patchesStrategicMerge[${index}]`;
+    for (const patch of readSmPatches(readFileSync(where, 'utf8'), where, field, k.file)) {
+      const target = findPatchTarget(resources, new Resource(patch), where);
+      if (!applySmPatch({ resource: target, patch, field, file: k.file })) resources.splice(resources.indexOf(target), 1);
+    }
+  });
+}
+
+/** `patches`: JSON 6902 entries need a target; strategic merge entries patch their target selection, or the resource with their id. */
+export function applyPatches(k: LoadedKustomization, resources: Resource[]): void {
+  const entries = Array.isArray(k.spec.patches) ? k.spec.patches : [];
+  entries.forEach((value, index) => {
+    const entry = value as ManifestObject;
+    const { text, where } = patchText(k, entry);
+    if (isJson6902Patch(text, where)) {
+      applyJsonPatchEntries(k, resources, [entry]);
+      return;
+    }
+    const field = `patches[${index}]`;
+    const patches = readSmPatches(text, where, field, k.file);
+    if (isManifestObject(entry.target)) {
+      if (patches.length > 1) throw new UnsupportedKustomizeFeatureError(field, k.file, 'several strategic merge patches in one entry with a target');
+      for (const resource of selectResources(resources, entry.target as Selector)) {
+        if (!applySmPatch({ resource, patch: patches[0], field, file: k.file })) resources.splice(resources.indexOf(resource), 1);
+      }
+      return;
+    }
+    for (const patch of patches) {
+      if (patch.$patch !== undefined) throw new UnsupportedKustomizeFeatureError(field, k.file, 'a $patch directive on a whole resource in a patch without target');
+      applySmPatch({ resource: findPatchTarget(resources, new Resource(patch), where), patch, field, file: k.file });
+    }
+  });
 }
 
 /** `patchesJson6902`, which kustomize runs after labels and annotations. */
