@@ -1,4 +1,4 @@
-import { buildUrlFromEnv, formatCommitMessage, withoutCredentials } from './commit-message';
+import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, withoutCredentials } from './commit-message';
 
 const sha = '0123456789abcdef0123456789abcdef01234567';
 
@@ -64,5 +64,32 @@ describe('withoutCredentials', () => {
     ['/srv/git/manifests.git', '/srv/git/manifests.git'],
   ])('%s -> %s', (url, expected) => {
     expect(withoutCredentials(url)).toBe(expected);
+  });
+});
+
+describe('formatArgoCommitMessage (the shape of Argo CD\'s default hydrator commit message)', () => {
+  const source = {
+    sha,
+    repoUrl: 'https://git.example.com/acme/app.git',
+    author: 'Ada Lovelace <ada@example.com>',
+    date: '2026-01-02T03:04:05+01:00',
+    subject: 'feat: faster engine',
+    body: 'Why it is faster.\n\nArgocd-reference-commit-sha: abcdef0123456789abcdef0123456789abcdef01\nArgocd-reference-commit-author: Bob <bob@example.com>\n',
+  };
+
+  it('writes <sha7>: <subject>, the body, Co-authored-by for referenced and source authors, then our trailers', () => {
+    expect(
+      formatArgoCommitMessage({ source, provenance: { sourceCommit: sha, sourceRepository: 'https://git.example.com/acme/app.git', buildUrl: 'https://ci.example.com/1' } }),
+    ).toBe(
+      '0123456: feat: faster engine\n\nWhy it is faster.\n\n' +
+        'Co-authored-by: Bob <bob@example.com>\nCo-authored-by: Ada Lovelace <ada@example.com>\n' +
+        `Source-Commit: ${sha}\nSource-Repository: https://git.example.com/acme/app.git\nBuild-Url: https://ci.example.com/1\n`,
+    );
+  });
+
+  it('has no body paragraph when the source commit has none, and marks a dirty source', () => {
+    expect(formatArgoCommitMessage({ source: { ...source, body: '' }, provenance: { sourceCommit: sha, sourceRepository: null, buildUrl: null, sourceDirty: true } })).toBe(
+      `0123456: feat: faster engine\n\nCo-authored-by: Ada Lovelace <ada@example.com>\nSource-Commit: ${sha}\nSource-Dirty: true\n`,
+    );
   });
 });

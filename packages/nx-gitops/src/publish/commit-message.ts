@@ -1,4 +1,6 @@
 import { GitopsError } from '../lib/errors';
+
+import { splitReferenceTrailers, type SourceCommit } from './hydrator';
 import { expandTemplate } from './templates';
 
 /** The default commit subject template. */
@@ -50,13 +52,36 @@ export function formatCommitMessage(options: {
       hint: `Set the "message" option to a non-empty template, e.g. "${DEFAULT_MESSAGE_TEMPLATE}".`,
     });
   }
-  const trailers = [
+  const trailers = provenanceTrailers(options.provenance);
+  return trailers.length > 0 ? `${body}\n\n${trailers.join('\n')}\n` : `${body}\n`;
+}
+
+/** Our trailers, in order, for those that are known. */
+function provenanceTrailers(provenance: Provenance): string[] {
+  const { sourceCommit, sourceRepository, buildUrl } = provenance;
+  return [
     sourceCommit ? `Source-Commit: ${sourceCommit}` : null,
     sourceRepository ? `Source-Repository: ${sourceRepository}` : null,
     buildUrl ? `Build-Url: ${buildUrl}` : null,
-    options.provenance.sourceDirty ? 'Source-Dirty: true' : null,
+    provenance.sourceDirty ? 'Source-Dirty: true' : null,
   ].filter((line): line is string => line !== null);
-  return trailers.length > 0 ? `${body}\n\n${trailers.join('\n')}\n` : `${body}\n`;
+}
+
+/**
+ * The commit message in the shape of Argo CD's default hydrator template: `<sha7>: <source subject>`,
+ * the source body without its `Argocd-reference-commit-*` trailers, and `Co-authored-by:` for each
+ * referenced commit's author, then the source author. Our own trailers follow in the same trailer block,
+ * so `git interpret-trailers` (which GitOps Promoter uses) reads them all.
+ */
+export function formatArgoCommitMessage(options: { source: SourceCommit; provenance: Provenance }): string {
+  const { source } = options;
+  const { body, references } = splitReferenceTrailers(source.body);
+  const coAuthors = [...references.map((reference) => reference.commit.author), source.author]
+    .filter((author): author is string => Boolean(author))
+    .map((author) => `Co-authored-by: ${author}`);
+  const subject = `${source.sha.slice(0, SHORT_SHA_LENGTH)}: ${source.subject}`;
+  const trailers = [...coAuthors, ...provenanceTrailers(options.provenance)];
+  return [subject, ...(body ? [body] : []), ...(trailers.length > 0 ? [trailers.join('\n')] : [])].join('\n\n') + '\n';
 }
 
 /**
