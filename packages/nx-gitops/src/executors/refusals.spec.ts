@@ -424,3 +424,32 @@ describe('writes stay inside', () => {
     expect(await branchTip(sandbox.remote, 'develop')).toBeNull();
   });
 });
+
+describe('a render replayed from an earlier commit', () => {
+  it('is refused when a file it read changed since, in committed content (a stale replay from incomplete inputs)', async () => {
+    await expect(render()).resolves.toEqual({ success: true });
+    const renderCommit = imagesJson().sourceCommit!;
+    write('services/foo/kubernetes/base/deployment.yaml', `${read('services/foo/kubernetes/base/deployment.yaml')}# changed\n`);
+    await commitAll('change a file the render read');
+    const before = await branchTip(sandbox.remote, 'foo/develop');
+
+    await expect(publish()).resolves.toEqual({ success: false });
+
+    expect(printed()).toContain(
+      `Refusing to publish foo/develop: the render was made at ${renderCommit.slice(0, 7)} and files it read have changed since: services/foo/kubernetes/base/deployment.yaml.`,
+    );
+    expect(printed()).toContain('--skip-nx-cache');
+    expect(await branchTip(sandbox.remote, 'foo/develop')).toBe(before);
+  });
+
+  it('is published when only files it did not read changed since', async () => {
+    await expect(render()).resolves.toEqual({ success: true });
+    write('README.md', '# elsewhere\n');
+    write('services/bar/Dockerfile', 'FROM busybox:1.37\n');
+    const head = await commitAll('change files the render did not read');
+
+    await expect(publish()).resolves.toEqual({ success: true });
+
+    expect((await branchLog(sandbox.remote, 'foo/develop'))[0].message).toContain(`Source-Commit: ${head}`);
+  });
+});

@@ -6,6 +6,7 @@ import { defaultCacheRoot } from './git-cache';
 import { publishToRepository, type PublishOutcome } from './publisher';
 import { writePublishReport, type PublishReportEntry } from './report';
 import { readRenderedOutput, resolveTarget, type PublishTarget, type RenderedOutput, type ResolvedTarget } from './request';
+import { findRenderDrift, refuseStaleReplay } from './replay-check';
 import { changedSourcesOf, findChangedSources } from './source-status';
 import { readWorkspaceGitInfo } from './workspace-info';
 
@@ -76,8 +77,21 @@ export async function publishManifests(options: {
   // One git status for every source of the run; renders that recorded none (older versions) are not asked about.
   const sources = [...rendered.values()].flatMap((output) => output.images.sources ?? []);
   const changed = await findChangedSources({ workspaceRoot: options.workspaceRoot, sources, prefix: workspace.prefix });
+  // Renders Nx replayed from an earlier commit: nothing they read may have changed since.
+  const drift = await findRenderDrift({
+    workspaceRoot: options.workspaceRoot,
+    head: workspace.head,
+    renders: [...rendered.values()].map((output) => ({ sourceCommit: output.images.sourceCommit, sources: output.images.sources ?? [] })),
+  });
   for (const [target, output] of rendered) {
     try {
+      const replayWarning = refuseStaleReplay({
+        project: target.project,
+        environment: output.images.environment,
+        sources: output.images.sources ?? [],
+        drift: output.images.sourceCommit ? drift.get(output.images.sourceCommit) : undefined,
+      });
+      if (replayWarning) loggerFor(target).warn(replayWarning);
       const resolved = resolveTarget({
         workspaceRoot: options.workspaceRoot,
         target,
