@@ -66,10 +66,12 @@ describe('generator schemas', () => {
       image: 'foo',
       port: 8080,
       skaffoldApiVersion: 'skaffold/v4beta13',
+      template: 'kustomize',
     });
     // No schema default: Nx would pass it explicitly, hiding a workspace whose default environment is not develop.
     expect(schema.properties.environments.default).toBeUndefined();
     expect(normalized.skaffoldApiVersion).toBe(schema.properties.skaffoldApiVersion.default);
+    expect(normalized.template).toBe(schema.properties.template.default);
   });
 
   it('gitops-app: the normalised defaults validate against schema.json', async () => {

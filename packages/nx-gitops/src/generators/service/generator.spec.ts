@@ -159,6 +159,125 @@ CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]
 `);
   });
 
+  it('--template helm writes a local chart, a values file per environment and one helm release', async () => {
+    await serviceGenerator(tree, { name: 'foo', template: 'helm', image: 'ghcr.io/acme/foo' });
+    expect(filesUnder(tree, 'services/foo')).toEqual([
+      'services/foo/Dockerfile',
+      'services/foo/chart/Chart.yaml',
+      'services/foo/chart/templates/deployment.yaml',
+      'services/foo/chart/templates/service.yaml',
+      'services/foo/chart/values.yaml',
+      'services/foo/index.html',
+      'services/foo/skaffold.yaml',
+      'services/foo/values-develop.yaml',
+      'services/foo/values-production.yaml',
+    ]);
+    expect(tree.read('services/foo/skaffold.yaml', 'utf-8')).toMatchInlineSnapshot(`
+"apiVersion: skaffold/v4beta13
+kind: Config
+metadata:
+  name: foo
+build:
+  tagPolicy:
+    gitCommit:
+      prefix: develop-
+  artifacts:
+    - image: ghcr.io/acme/foo
+      docker:
+        dockerfile: Dockerfile
+manifests:
+  helm:
+    releases:
+      - name: foo
+        chartPath: chart
+        valuesFiles:
+          - values-develop.yaml
+        setValueTemplates:
+          image.repository: "{{.IMAGE_REPO_ghcr_io_acme_foo}}"
+          image.tag: "{{.IMAGE_TAG_ghcr_io_acme_foo}}"
+profiles:
+  - name: production
+    build:
+      tagPolicy:
+        gitCommit:
+          prefix: production-
+    patches:
+      - op: replace
+        path: /manifests/helm/releases/0/valuesFiles/0
+        value: values-production.yaml
+"
+`);
+    expect(tree.read('services/foo/chart/Chart.yaml', 'utf-8')).toMatchInlineSnapshot(`
+"apiVersion: v2
+name: foo
+description: The Deployment and Service of foo; skaffold renders it with helm template, one values file per environment.
+type: application
+version: 0.1.0
+"
+`);
+    expect(tree.read('services/foo/chart/values.yaml', 'utf-8')).toMatchInlineSnapshot(`
+"# Defaults for every environment; the values-<environment>.yaml files next to skaffold.yaml override them.
+image:
+  # skaffold.yaml sets both (setValueTemplates) to the image it tagged for the commit; an empty tag leaves the
+  # image untagged.
+  repository: ghcr.io/acme/foo
+  tag: ""
+replicas: 1
+port: 8080
+# The app.kubernetes.io/environment label; none when empty.
+environment: ""
+"
+`);
+    expect(tree.read('services/foo/values-develop.yaml', 'utf-8')).toMatchInlineSnapshot(`
+"# Values of the develop environment, passed after chart/values.yaml by skaffold.yaml.
+environment: develop
+"
+`);
+    expect(tree.read('services/foo/values-production.yaml', 'utf-8')).toMatchInlineSnapshot(`
+"# Values of the production environment, passed after chart/values.yaml by skaffold.yaml.
+environment: production
+replicas: 2
+"
+`);
+    const deployment = tree.read('services/foo/chart/templates/deployment.yaml', 'utf-8') ?? '';
+    expect(deployment).toContain('  name: {{ .Release.Name | quote }}\n');
+    expect(deployment).toContain('  replicas: {{ .Values.replicas }}\n');
+    expect(deployment).toContain('image: "{{ .Values.image.repository }}{{ with .Values.image.tag }}:{{ . }}{{ end }}"\n');
+    expect(deployment).toContain('containerPort: {{ .Values.port }}\n');
+    expect(tree.read('services/foo/chart/templates/service.yaml', 'utf-8')).toContain('targetPort: http\n');
+    expect(tree.exists('services/foo/kubernetes')).toBe(false);
+  });
+
+  it('--template helm: one profile per further environment, each patching in its values file; none for a single environment', async () => {
+    await serviceGenerator(tree, { name: 'api', template: 'helm', environments: 'develop,staging,production', port: 3000 });
+    await serviceGenerator(tree, { name: 'solo', template: 'helm', environments: ['develop'] });
+    const skaffold = parse(tree.read('services/api/skaffold.yaml', 'utf-8') ?? '');
+    expect(skaffold.manifests.helm.releases[0].setValueTemplates).toEqual({ 'image.repository': '{{.IMAGE_REPO_api}}', 'image.tag': '{{.IMAGE_TAG_api}}' });
+    expect(skaffold.profiles.map((profile: { name: string; patches: Array<{ value: string }> }) => [profile.name, profile.patches[0].value])).toEqual([
+      ['staging', 'values-staging.yaml'],
+      ['production', 'values-production.yaml'],
+    ]);
+    expect(parse(tree.read('services/api/values-staging.yaml', 'utf-8') ?? '')).toEqual({ environment: 'staging' });
+    expect(parse(tree.read('services/api/chart/values.yaml', 'utf-8') ?? '').port).toBe(3000);
+    expect(parse(tree.read('services/solo/skaffold.yaml', 'utf-8') ?? '').profiles).toBeUndefined();
+    expect(tree.children('services/solo').filter((file) => file.startsWith('values-'))).toEqual(['values-develop.yaml']);
+  });
+
+  it('--template kustomize is the default', async () => {
+    await serviceGenerator(tree, { name: 'foo', template: 'kustomize' });
+    await serviceGenerator(tree, { name: 'bar' });
+    expect(filesUnder(tree, 'services/foo').map((file) => file.replace('services/foo/', ''))).toEqual(
+      filesUnder(tree, 'services/bar').map((file) => file.replace('services/bar/', '')),
+    );
+    expect(tree.read('services/foo/skaffold.yaml', 'utf-8')).toBe(tree.read('services/bar/skaffold.yaml', 'utf-8')?.replaceAll('bar', 'foo'));
+  });
+
+  it('--template helm refuses an existing directory too', async () => {
+    tree.write('services/foo/chart/Chart.yaml', 'mine');
+    await expect(serviceGenerator(tree, { name: 'foo', template: 'helm' })).rejects.toThrow('"services/foo" already exists');
+    expect(tree.read('services/foo/chart/Chart.yaml', 'utf-8')).toBe('mine');
+  });
+
   it('writes a skaffold/v2beta* config in the seed shape, with kustomize under deploy', async () => {
     await serviceGenerator(tree, { name: 'foo', skaffoldApiVersion: 'skaffold/v2beta10' });
     expect(parse(tree.read('services/foo/skaffold.yaml', 'utf-8') ?? '')).toEqual({
@@ -254,6 +373,9 @@ CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]
     [{ name: 'foo', port: 80.5 }, /--port 80.5/],
     [{ name: 'foo', skaffoldApiVersion: 'skaffold/v1beta1' }, /Unknown skaffold apiVersion/],
     [{ name: 'foo', directory: '../outside' }, /leaves the workspace/],
+    [{ name: 'foo', template: 'jsonnet' as 'helm' }, /Unknown --template "jsonnet"/],
+    [{ name: 'foo', template: 'helm' as const, skaffoldApiVersion: 'skaffold/v2beta29' }, /--template helm writes manifests.helm, which skaffold\/v2beta29 does not have/],
+    [{ name: 'a'.repeat(54), template: 'helm' as const }, /too long for a helm release/],
   ])('refuses %j with a GitopsError and writes nothing', async (options, message) => {
     const before = tree.listChanges().length;
     const failure = serviceGenerator(tree, options);

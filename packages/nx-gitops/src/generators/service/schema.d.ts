@@ -7,4 +7,6 @@ export interface ServiceGeneratorSchema {
   image?: string;
   port?: number;
   skaffoldApiVersion?: string;
+  /** `kustomize` (default): a base and overlays; `helm`: a local chart and a values file per environment. */
+  template?: 'kustomize' | 'helm';
 }

@@ -3,7 +3,11 @@ import { GitopsError } from '../../../lib/errors';
 import { readDefaultEnvironment, readPluginOptions } from '../../lib/plugin-entry';
 import { assertDnsLabel, assertImageName, parseEnvironmentList } from '../../lib/validate-names';
 import type { ServiceGeneratorSchema } from '../schema';
-import { DEFAULT_SKAFFOLD_API_VERSION, SUPPORTED_SKAFFOLD_API_VERSIONS } from './skaffold-versions';
+import { DEFAULT_SERVICE_TEMPLATE, SERVICE_TEMPLATES, type ServiceTemplate } from './service-templates';
+import { DEFAULT_SKAFFOLD_API_VERSION, SUPPORTED_SKAFFOLD_API_VERSIONS, usesDeploySection } from './skaffold-versions';
+
+/** helm refuses a release name longer than this (its own limit, below Kubernetes' 63). */
+const HELM_RELEASE_NAME_MAX = 53;
 
 /** Service options with every default filled in and every value checked. */
 export interface NormalizedServiceOptions {
@@ -13,6 +17,7 @@ export interface NormalizedServiceOptions {
   image: string;
   port: number;
   skaffoldApiVersion: string;
+  template: ServiceTemplate;
 }
 
 /** Fills in the defaults and validates every option; throws a {@link GitopsError} naming the option to fix. */
@@ -49,7 +54,29 @@ export function normalizeServiceOptions(tree: Tree, options: ServiceGeneratorSch
     });
   }
 
-  return { name, directory, environments, image, port, skaffoldApiVersion };
+  const template = normalizeTemplate({ template: options.template, name, skaffoldApiVersion });
+
+  return { name, directory, environments, image, port, skaffoldApiVersion, template };
+}
+
+/** Checks `--template` and what the helm template needs of the other options. */
+function normalizeTemplate(input: { template: string | undefined; name: string; skaffoldApiVersion: string }): ServiceTemplate {
+  const template = SERVICE_TEMPLATES.find((known) => known === (input.template ?? DEFAULT_SERVICE_TEMPLATE));
+  if (!template) {
+    throw new GitopsError(`Unknown --template "${input.template}".`, { hint: `Pass --template with one of ${SERVICE_TEMPLATES.join(', ')}.` });
+  }
+  if (template === 'kustomize') return template;
+  if (usesDeploySection(input.skaffoldApiVersion)) {
+    throw new GitopsError(`--template helm writes manifests.helm, which ${input.skaffoldApiVersion} does not have.`, {
+      hint: 'Pass --skaffoldApiVersion skaffold/v3 or later (the default is skaffold/v4beta13), or use --template kustomize.',
+    });
+  }
+  if (input.name.length > HELM_RELEASE_NAME_MAX) {
+    throw new GitopsError(`Service name "${input.name}" is too long for a helm release (at most ${HELM_RELEASE_NAME_MAX} characters).`, {
+      hint: 'Choose a shorter service name, or use --template kustomize.',
+    });
+  }
+  return template;
 }
 
 /** The service's folder, relative to the workspace root. */

@@ -1,7 +1,5 @@
 import { stringify } from 'yaml';
-
-/** The environment whose overlay runs more than one replica. */
-const PRODUCTION = 'production';
+import { replicasFor } from './environment-replicas';
 
 /**
  * The text of `kubernetes/overlays/<environment>/kustomization.yaml`: the base plus an environment label on
@@ -15,11 +13,12 @@ export function buildOverlayKustomization(input: { name: string; environment: st
     resources: ['../../base'],
     labels: [{ pairs: { 'app.kubernetes.io/environment': input.environment } }],
   };
-  if (input.environment === PRODUCTION) {
+  const replicas = replicasFor(input.environment);
+  if (replicas !== 1) {
     kustomization.patches = [
       {
         target: { kind: 'Deployment', name: input.name },
-        patch: stringify([{ op: 'replace', path: '/spec/replicas', value: 2 }]).trimEnd(),
+        patch: stringify([{ op: 'replace', path: '/spec/replicas', value: replicas }]).trimEnd(),
       },
     ];
   }
