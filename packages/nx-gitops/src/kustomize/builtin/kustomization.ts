@@ -119,9 +119,16 @@ function checkSelector(value: ManifestValue | undefined, field: string, file: st
       fail(`${field}.${key}`, file, 'only equality selectors are supported');
     }
   }
-  for (const key of ['name', 'namespace']) {
+  for (const key of ['group', 'version', 'kind', 'name', 'namespace']) {
     const pattern = target[key];
-    if (typeof pattern === 'string' && /[\\^$.|?*+()[\]{}]/.test(pattern)) fail(`${field}.${key}`, file, 'regular expressions are not supported');
+    if (typeof pattern !== 'string') continue;
+    // Plain names, and the regular expression constructs Go's RE2 and JavaScript read alike.
+    if (!/^[\w.*+?|()[\]-]*$/.test(pattern) || /\(\?|\[\^?\]/.test(pattern)) fail(`${field}.${key}`, file, 'only names and simple regular expressions (. * + ? | ( ) [ ]) are supported');
+    try {
+      new RegExp(pattern);
+    } catch {
+      fail(`${field}.${key}`, file, 'the regular expression does not compile');
+    }
   }
 }
 

@@ -28,14 +28,18 @@ function matchesEqualitySelector(map: ManifestValue | undefined, selector: strin
 
 /** The resources a patch target selects, as kustomize's `Select`: name and namespace against the original or current id. */
 export function selectResources(resources: readonly Resource[], selector: Selector): Resource[] {
+  // kustomize matches every field as a regular expression anchored at both ends (Go's RE2; the support check
+  // admits only the constructs RE2 and JavaScript read alike).
+  const pattern = (value: string | undefined) => (value ? new RegExp(`^(?:${value})$`) : undefined);
+  const [namespace, name, group, version, kind] = [selector.namespace, selector.name, selector.group, selector.version, selector.kind].map(pattern);
   return resources.filter((resource) => {
     const current = resource.id;
     const original = resource.originalId;
-    if (selector.namespace !== undefined && selector.namespace !== '' && selector.namespace !== effectiveNamespace(original) && selector.namespace !== effectiveNamespace(current)) return false;
-    if (selector.name && selector.name !== original.name && selector.name !== current.name) return false;
-    if (selector.group && selector.group !== current.group) return false;
-    if (selector.version && selector.version !== current.version) return false;
-    if (selector.kind && selector.kind !== current.kind) return false;
+    if (namespace && !namespace.test(effectiveNamespace(original)) && !namespace.test(effectiveNamespace(current))) return false;
+    if (name && !name.test(original.name) && !name.test(current.name)) return false;
+    if (group && !group.test(current.group)) return false;
+    if (version && !version.test(current.version)) return false;
+    if (kind && !kind.test(current.kind)) return false;
     const metadata = resource.object.metadata;
     const meta = isManifestObject(metadata) ? metadata : {};
     return matchesEqualitySelector(meta.labels, selector.labelSelector) && matchesEqualitySelector(meta.annotations, selector.annotationSelector);
@@ -247,8 +251,8 @@ export function applyPatches(k: LoadedKustomization, resources: Resource[]): voi
       return;
     }
     for (const patch of patches) {
-      if (patch.$patch !== undefined) throw new UnsupportedKustomizeFeatureError(field, k.file, 'a $patch directive on a whole resource in a patch without target');
-      applySmPatch({ resource: findPatchTarget(resources, new Resource(patch), where), patch, field, file: k.file });
+      const target = findPatchTarget(resources, new Resource(patch), where);
+      if (!applySmPatch({ resource: target, patch, field, file: k.file })) resources.splice(resources.indexOf(target), 1);
     }
   });
 }

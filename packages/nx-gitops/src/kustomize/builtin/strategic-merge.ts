@@ -60,65 +60,160 @@ function scalarText(value: ManifestValue | undefined): string {
   return String(value);
 }
 
-function keyTuple(item: ManifestValue, keys: readonly string[], path: string): string[] {
-  if (!isManifestObject(item)) throw new UnsupportedStrategicMergeError(`an element of ${path} that is not a mapping`);
-  return keys.map((key) => scalarText(item[key]));
+/** kyaml's text of a scalar field (`ElementValuesList`): empty when the element or the field is missing or null. */
+function fieldText(item: ManifestValue, key: string, path: string): string {
+  if (!isManifestObject(item)) return '';
+  const value = item[key];
+  if (value === undefined || value === null || value === '') return '';
+  if (typeof value === 'object') throw new UnsupportedStrategicMergeError(`an element of ${path} whose merge key ${key} is not a scalar`);
+  return String(value);
 }
 
-/**
- * The merge keys kyaml uses for one associative list: the first key always, any further key (`protocol`)
- * only when every element of both lists has it. A further key set on some elements and not others makes
- * kyaml match partially filled keys, which is refused.
- */
-function effectiveKeys(keys: readonly string[], lists: ManifestValue[][], path: string): string[] {
-  const result = [keys[0]];
-  for (const key of keys.slice(1)) {
-    const present = lists.flat().map((item) => isManifestObject(item) && item[key] !== undefined && item[key] !== null && item[key] !== '');
-    if (present.every(Boolean)) result.push(key);
-    else if (present.some(Boolean)) throw new UnsupportedStrategicMergeError(`${path} elements that set ${key} only in part`);
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+/** kyaml's `match`: equal length, one equal value at least, and no two different non-empty values. */
+function matchValues(a: string[], b: string[]): string[] | undefined {
+  if (a.length !== b.length) return undefined;
+  let common = false;
+  const result: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) {
+      common = true;
+      result.push(a[i]);
+      continue;
+    }
+    if (a[i] !== '' && b[i] !== '') return undefined;
+    result.push(a[i] !== '' ? a[i] : b[i]);
   }
-  for (const list of lists) {
-    for (const item of list) if (keyTuple(item, result, path)[0] === '') throw new UnsupportedStrategicMergeError(`an element of ${path} without its merge key ${result[0]}`);
+  return common ? result : undefined;
+}
+
+/** kyaml's `validateKeys`: the keys some tuple of the list fills, and this tuple's values for them. */
+function validateKeys(valuesList: string[][], values: string[], keys: readonly string[]): [string[], string[]] {
+  const valid = new Set<string>();
+  for (const tuple of valuesList) tuple.forEach((value, i) => value !== '' && valid.add(keys[i]));
+  if (valid.size === 0) return [[...keys], [...values]];
+  return [keys.filter((key) => valid.has(key)), values.filter((value, i) => value !== '' || valid.has(keys[i]))];
+}
+
+/** True when `item` has every key (an empty value matches any value of a present field), as kyaml's `FieldMatcher`. */
+function fieldsMatch(item: ManifestObject, keys: readonly string[], values: readonly string[], path: string): boolean {
+  return keys.every((key, i) => {
+    if (item[key] === undefined) return false;
+    return values[i] === '' || fieldText(item, key, path) === values[i];
+  });
+}
+
+/** kyaml's `ElementSetter`: replaces (or, with no element, removes) every element matching the keys; appends when none does. */
+function setElement(list: ManifestValue[], options: { element?: ManifestValue; keys: string[]; values: string[]; path: string }): ManifestValue[] {
+  const keys = options.keys.length === 0 ? [''] : options.keys;
+  const { element, values, path } = options;
+  const mappingSetter = keys[0] !== '' && values.length > 0 && values[0] !== '';
+  const result: ManifestValue[] = [];
+  let found = false;
+  for (const item of list) {
+    if (item === null || item === undefined || (isManifestObject(item) && Object.keys(item).length === 0)) continue;
+    if (!isManifestObject(item) && mappingSetter) {
+      result.push(item);
+      continue;
+    }
+    if (!isManifestObject(item)) throw new UnsupportedStrategicMergeError(`a non-mapping element in the list ${path}`);
+    let matched = true;
+    let last = true;
+    for (let j = 0; j < keys.length; j++) {
+      if (j < values.length) last = item[keys[j]] !== undefined && (values[j] === '' || fieldText(item, keys[j], path) === values[j]);
+      if (!last) {
+        matched = false;
+        break;
+      }
+    }
+    if (!matched) {
+      if (values.length > 0) result.push(item);
+      continue;
+    }
+    found = true;
+    if (element === undefined) continue;
+    result.push(element);
   }
+  if (element !== undefined && element !== null && !found) result.push(element);
   return result;
 }
 
-function mergeAssociative(walk: Walk, dest: ManifestValue[], patch: ManifestValue[], path: string, keys: readonly string[]): ManifestValue[] {
-  if (keys.length === 0) {
-    for (const item of [...dest, ...patch]) if (kindOf(item) !== 'scalar') throw new UnsupportedStrategicMergeError(`a non-scalar element in the list ${path}`);
-    const seen = new Set<string>();
-    const result: ManifestValue[] = [];
-    for (const item of [...patch, ...dest]) {
-      const text = scalarText(item);
-      if (seen.has(text)) continue;
-      seen.add(text);
-      result.push(item);
+/**
+ * kyaml's `setAssociativeSequenceElements` with list prepend, step by step: key tuples from the patch then the
+ * target, partially filled tuples merged, each element walked, emptied ones removed from the target, the
+ * others collected, then every element left in the target written over the collected ones.
+ */
+function mergeKeyedList(walk: Walk, dest: ManifestValue[], patch: ManifestValue[], path: string, keys: readonly string[]): ManifestValue[] {
+  for (const item of [...dest, ...patch]) if (!isManifestObject(item)) throw new UnsupportedStrategicMergeError(`a non-mapping element in the list ${path}`);
+  const valuesList: string[][] = [];
+  for (const source of [patch, dest]) {
+    for (const item of source) {
+      const tuple = keys.map((key) => fieldText(item, key, path));
+      if (!valuesList.some((seen) => sameStrings(seen, tuple))) valuesList.push(tuple);
     }
-    return result;
   }
-  const used = effectiveKeys(keys, [dest, patch], path);
-  const id = (item: ManifestValue) => JSON.stringify(keyTuple(item, used, path));
-  for (const list of [dest, patch]) {
-    const ids = list.map(id);
-    if (new Set(ids).size !== ids.length) throw new UnsupportedStrategicMergeError(`two elements of ${path} with the same ${used.join('/')}`);
+  if (keys.length > 1) {
+    for (let i = 0; i < valuesList.length; i++) {
+      for (let j = 0; j < valuesList.length; j++) {
+        const matched = matchValues(valuesList[i], valuesList[j]);
+        if (matched) {
+          valuesList[i] = matched;
+          valuesList[j] = matched;
+        }
+      }
+    }
   }
-  const order: string[] = [];
-  for (const item of [...patch, ...dest]) if (!order.includes(id(item))) order.push(id(item));
-  const destById = new Map(dest.map((item) => [id(item), item]));
-  const patchById = new Map(patch.map((item) => [id(item), item]));
-  const merged = new Map<string, ManifestValue>();
-  for (const key of order) {
-    const value = mergeValue(walk, destById.get(key), patchById.get(key), `${path}[]`);
-    if (value === CLEAR || value === undefined || value === null || (isManifestObject(value) && Object.keys(value).length === 0)) continue;
-    // kyaml writes the target's own element back over the merged one: merges change it in place, while an
-    // element-level `$patch: replace` leaves the target's element as it was.
-    merged.set(key, destById.get(key) ?? value);
+  let target = dest;
+  let items: ManifestValue[] = [];
+  let validKeys: string[] = [...keys];
+  for (const values of valuesList) {
+    if (values.length === 0) continue;
+    let validValues: string[];
+    [validKeys, validValues] = validateKeys(valuesList, values, keys);
+    const [lookupKeys, lookupValues] = validateKeys([validValues], validValues, validKeys);
+    const find = (list: ManifestValue[]) => list.find((item) => isManifestObject(item) && fieldsMatch(item, lookupKeys, lookupValues, path));
+    const value = mergeValue(walk, find(target), find(patch), `${path}[]`);
+    if (value === CLEAR || value === undefined || value === null || (isManifestObject(value) && Object.keys(value).length === 0)) {
+      target = setElement(target, { keys: validKeys, values: validValues, path });
+      continue;
+    }
+    if (!isManifestObject(value)) throw new UnsupportedStrategicMergeError(`a non-mapping element in the list ${path}`);
+    validKeys.forEach((key, i) => {
+      if (value[key] === undefined && validValues[i] !== '') value[key] = validValues[i];
+    });
+    items = setElement(items, { element: value, keys: validKeys, values: validValues, path });
   }
-  if (used.length === 1) return order.filter((key) => merged.has(key)).map((key) => merged.get(key) as ManifestValue);
-  // With several keys kyaml moves every element the target had to the end, in the target's order.
-  const added = order.filter((key) => merged.has(key) && !destById.has(key));
-  const kept = dest.map(id).filter((key) => merged.has(key));
-  return [...added, ...kept].map((key) => merged.get(key) as ManifestValue);
+  if (valuesList.length === 0) return target;
+  for (const item of target) {
+    const values: string[] = [];
+    for (const key of validKeys) {
+      if ((item as ManifestObject)[key] === undefined) {
+        items.push(item);
+        continue;
+      }
+      values.push(fieldText(item, key, path));
+    }
+    if (validKeys.length > 1) items = setElement(items, { keys: validKeys, values, path });
+    items = setElement(items, { element: item, keys: validKeys, values, path });
+  }
+  return items;
+}
+
+function mergeAssociative(walk: Walk, dest: ManifestValue[], patch: ManifestValue[], path: string, keys: readonly string[]): ManifestValue[] {
+  if (keys.length > 0) return mergeKeyedList(walk, dest, patch, path, keys);
+  for (const item of [...dest, ...patch]) if (kindOf(item) !== 'scalar') throw new UnsupportedStrategicMergeError(`a non-scalar element in the list ${path}`);
+  const seen = new Set<string>();
+  const result: ManifestValue[] = [];
+  for (const item of [...patch, ...dest]) {
+    const text = String(item);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    result.push(item);
+  }
+  return result;
 }
 
 function assertNoEmbeddedObject(value: ManifestObject, path: string): void {
