@@ -1,5 +1,4 @@
 import { GitopsError } from '../lib/errors';
-
 import { splitReferenceTrailers, type SourceCommit } from './hydrator';
 import { expandTemplate } from './templates';
 

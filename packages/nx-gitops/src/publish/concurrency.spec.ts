@@ -69,8 +69,14 @@ describe('publishers in separate processes sharing one manifest repository and o
     for (const commit of shared) expect(commit.message).toContain(`Source-Commit: ${head}\n`);
     const reported = outcomes.filter((outcome) => outcome.branch === 'production').map((outcome) => outcome.commit).sort();
     expect(reported).toEqual(shared.map((commit) => commit.sha).sort());
+    // With hydratorMetadata (on by default) each service folder also holds its README.md and hydrator.metadata, the root the branch's.
     expect(await branchFiles(sandbox.remote, 'production')).toEqual(
-      Array.from({ length: PUBLISHERS }, (_, index) => `svc-${index}/manifest.yaml`).sort(),
+      [
+        '.gitattributes',
+        'README.md',
+        'hydrator.metadata',
+        ...Array.from({ length: PUBLISHERS }, (_, index) => [`svc-${index}/README.md`, `svc-${index}/hydrator.metadata`, `svc-${index}/manifest.yaml`]).flat(),
+      ].sort(),
     );
 
     // Every sibling branch got its one commit.

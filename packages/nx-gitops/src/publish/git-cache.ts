@@ -355,6 +355,56 @@ export class ManifestRepositoryCache {
     return stdout.split('\n').map((line) => line.trim());
   }
 
+  /** Writes each content as a blob and returns their ids, in order, with one process for them all. */
+  async hashContents(contents: readonly string[]): Promise<string[]> {
+    if (contents.length === 0) return [];
+    const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-blobs-'));
+    try {
+      const files = contents.map((content, index) => {
+        const file = join(dir, String(index));
+        writeFileSync(file, content);
+        return file;
+      });
+      return await this.hashFiles(files);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The commit `ref` (a full ref name, such as a notes ref) points to on the server, `null` when it does not exist. */
+  async remoteRefTip(ref: string): Promise<string | null> {
+    const { stdout } = await this.remote(['ls-remote', '--', this.access.url, ref], `list ${ref}`);
+    const line = stdout.split('\n').find((entry) => entry.split('\t')[1] === ref);
+    return line ? line.split('\t')[0] : null;
+  }
+
+  /** Makes sure the cache holds commit `sha` of the server's `ref` (one shallow fetch when it does not); returns the commit held. */
+  async fetchRef(ref: string, sha: string): Promise<string> {
+    if (!(await this.missingObjects([sha])).has(sha)) return sha;
+    const localRef = `refs/nx-gitops/${this.owner}/${ref.replace(/^refs\//, '')}`;
+    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
+      this.remote(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', this.access.url, `+${ref}:${localRef}`], `fetch ${ref}`),
+    );
+    return (await this.git(['rev-parse', localRef])).stdout.trim();
+  }
+
+  /**
+   * Moves the server's `ref` to `commit` without forcing (a moved ref is rejected, as `retry`) and returns
+   * the outcome; a push that fails before reporting the ref throws.
+   */
+  async pushRef(update: { ref: string; commit: string }): Promise<RefPushResult> {
+    const result = await this.remote(['push', '--porcelain', '--no-verify', '--', this.access.url, `${update.commit}:${update.ref}`], 'push', { allowFailure: true });
+    const outcome = parsePushPorcelain(result.stdout).get(update.ref);
+    if (outcome) return outcome;
+    if (isAuthenticationFailure(result.stderr)) throw this.authenticationError('push', redact(result.stderr, this.access.secrets).trim().split('\n').pop() ?? '');
+    throw new CommandError({
+      command: `git push ${this.displayUrl}`,
+      exitCode: result.exitCode,
+      stderr: redact(result.stderr, this.access.secrets),
+      stdout: redact(result.stdout, this.access.secrets),
+    });
+  }
+
   /** The tree of each commit, in one process. */
   async treesOf(commits: readonly string[]): Promise<Map<string, string>> {
     const unique = [...new Set(commits)];

@@ -2,6 +2,12 @@ import { DEFAULT_MESSAGE_TEMPLATE } from './commit-message';
 import type { GitIdentity } from './git-cache';
 import type { PublishMode } from './plan';
 
+/** `none`: publish to the branch itself. `next`: publish to `<branch>-next`, which GitOps Promoter promotes into `<branch>`. */
+export type PromotionMode = 'none' | 'next';
+
+/** `render`: the `message` template. `argocd`: the shape of Argo CD's default hydrator commit message. */
+export type MessageStyle = 'render' | 'argocd';
+
 /** Options of one publish, as the `publish-manifest` executor takes them (its schema.json is the reference). */
 export interface PublishManifestOptions {
   /** The environment to publish; defaults to the Nx configuration name. */
@@ -27,6 +33,12 @@ export interface PublishManifestOptions {
   allowEmpty?: boolean;
   /** Send `NX_GITOPS_TOKEN` (or credentials in the URL) over plain http to a host that is not loopback. */
   allowInsecureTransport?: boolean;
+  /** Write `hydrator.metadata`, `.gitattributes` and `README.md` as Argo CD's Source Hydrator does (GitOps Promoter reads them). */
+  hydratorMetadata?: boolean;
+  /** `next`: publish to `<branch>-next` (created from `<branch>`), and note unchanged environments in `refs/notes/hydrator.metadata`. */
+  promotion?: PromotionMode;
+  /** The commit message's shape; defaults to `argocd` with promotion `next` (or a `-next` branch), else `render`. */
+  messageStyle?: MessageStyle;
   /** The longest one git network command (list, fetch, push) may take, in seconds; a stall of 30 s (or this, if less) also fails. */
   networkTimeoutSeconds?: number;
 }
@@ -43,6 +55,8 @@ export const PUBLISH_DEFAULTS = {
   allowEmpty: false,
   allowInsecureTransport: false,
   networkTimeoutSeconds: 180,
+  hydratorMetadata: true,
+  promotion: 'none',
 } as const satisfies PublishManifestOptions;
 
 /** The identity commits carry when neither the options nor the workspace's git config name one. */

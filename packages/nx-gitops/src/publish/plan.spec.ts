@@ -1,4 +1,4 @@
-import { decideStatus, planTrees, retryDelayMs, type TreeListingEntry } from './plan';
+import { decideStatus, notePath, planTrees, retryDelayMs, type TreeListingEntry } from './plan';
 
 const blob = (n: number) => n.toString(16).padStart(40, 'b');
 const tree = (n: number) => n.toString(16).padStart(40, 'c');
@@ -93,5 +93,20 @@ describe('retryDelayMs', () => {
     expect([1, 2, 3].map((attempt) => retryDelayMs({ attempt, random: () => 0.5 }))).toEqual([250, 500, 1000]);
     expect(retryDelayMs({ attempt: 30, random: () => 1, maxMs: 2000 })).toBe(2000);
     expect(retryDelayMs({ attempt: 30, random: () => 0 })).toBe(0);
+  });
+});
+
+describe('notePath (where git keeps a note in refs/notes/hydrator.metadata)', () => {
+  const object = '0123456789abcdef0123456789abcdef01234567';
+  const entry = (path: string) => ({ mode: '100644', type: 'blob' as const, sha: 'f'.repeat(40), path });
+
+  it('puts the note at the root of a flat or empty notes tree', () => {
+    expect(notePath({ current: [], object })).toBe(object);
+    expect(notePath({ current: [entry('a'.repeat(40))], object })).toBe(object);
+  });
+
+  it('follows the fan-out of an existing notes tree', () => {
+    const current = [{ mode: '040000', type: 'tree' as const, sha: 'e'.repeat(40), path: 'aa' }, entry(`aa/${'a'.repeat(38)}`)];
+    expect(notePath({ current, object })).toBe(`01/${object.slice(2)}`);
   });
 });

@@ -186,3 +186,17 @@ export function retryDelayMs(options: { attempt: number; random?: () => number; 
   const random = options.random ?? Math.random;
   return Math.round(random() * ceiling);
 }
+
+/**
+ * Where the note of `object` goes in a notes tree, as git places it: at the root under the object's id,
+ * or, when the tree already fans out (`ab/cdef…`, which git switches to once a notes tree grows large),
+ * under as many two-character folders as the existing notes use, so git keeps finding every note.
+ */
+export function notePath(options: { current: readonly TreeListingEntry[]; object: string }): string {
+  const existing = options.current.find((entry) => entry.type === 'blob' && /^[0-9a-f/]{40,}$/.test(entry.path));
+  const depth = existing ? existing.path.split('/').length - 1 : 0;
+  const parts: string[] = [];
+  for (let level = 0; level < depth; level++) parts.push(options.object.slice(level * 2, level * 2 + 2));
+  parts.push(options.object.slice(depth * 2));
+  return parts.join('/');
+}

@@ -117,12 +117,13 @@ describe('publishManifests against real bare repositories', () => {
     writeRenderOutput({ workspace: sandbox.workspace, project: 'foo', environment: 'production', manifest: 'new: 1\n' });
     const merged = await publish([target('foo', 'production', { manifestRepository: sandbox.remote, mode: 'merge' })]);
     expect(merged.outcomes[0].status).toBe('updated');
-    expect(await branchFiles(sandbox.remote, 'foo/production')).toEqual(['NOTES.md', 'manifest.yaml']);
+    // The hydrator files (hydratorMetadata is on by default) come with every commit.
+    expect(await branchFiles(sandbox.remote, 'foo/production')).toEqual(['.gitattributes', 'NOTES.md', 'README.md', 'hydrator.metadata', 'manifest.yaml']);
 
     writeRenderOutput({ workspace: sandbox.workspace, project: 'foo', environment: 'production', manifest: 'new: 2\n' });
     const replaced = await publish([target('foo', 'production', { manifestRepository: sandbox.remote, mode: 'replace' })]);
     expect(replaced.outcomes[0].status).toBe('updated');
-    expect(await branchFiles(sandbox.remote, 'foo/production')).toEqual(['manifest.yaml']);
+    expect(await branchFiles(sandbox.remote, 'foo/production')).toEqual(['.gitattributes', 'README.md', 'hydrator.metadata', 'manifest.yaml']);
     expect(await readBranchFile(sandbox.remote, 'foo/production', 'manifest.yaml')).toBe('new: 2');
   });
 
@@ -133,7 +134,19 @@ describe('publishManifests against real bare repositories', () => {
     const options = { manifestRepository: sandbox.remote, branch: '{environment}', path: 'apps/{project}/manifest.yaml' };
     const result = await publish([target('foo', 'production', options), target('bar', 'production', options)]);
     expect(result.outcomes.map((outcome) => outcome.status)).toEqual(['updated', 'updated']);
-    expect(await branchFiles(sandbox.remote, 'production')).toEqual(['README.md', 'apps/bar/manifest.yaml', 'apps/foo/manifest.yaml']);
+    // hydratorMetadata (on by default) adds each folder's README.md and hydrator.metadata, and owns the root README.md.
+    expect(await branchFiles(sandbox.remote, 'production')).toEqual([
+      '.gitattributes',
+      'README.md',
+      'apps/bar/README.md',
+      'apps/bar/hydrator.metadata',
+      'apps/bar/manifest.yaml',
+      'apps/foo/README.md',
+      'apps/foo/hydrator.metadata',
+      'apps/foo/manifest.yaml',
+      'hydrator.metadata',
+    ]);
+    expect(await readBranchFile(sandbox.remote, 'production', 'README.md')).toContain('# Manifest hydration');
     expect((await branchLog(sandbox.remote, 'production')).length).toBe(3);
   });
 
@@ -144,7 +157,8 @@ describe('publishManifests against real bare repositories', () => {
     expect(result.outcomes[0].status).toBe('created');
     const log = await branchLog(sandbox.remote, 'foo/staging');
     expect(log.map((entry) => entry.sha)).toEqual([result.outcomes[0].commit, base]);
-    expect(await branchFiles(sandbox.remote, 'foo/staging')).toEqual(['LICENSE', 'manifest.yaml']);
+    // Plus the hydrator files, on by default.
+    expect(await branchFiles(sandbox.remote, 'foo/staging')).toEqual(['.gitattributes', 'LICENSE', 'README.md', 'hydrator.metadata', 'manifest.yaml']);
   });
 
   it('fails clearly when baseBranch does not exist, pushing nothing', async () => {
@@ -317,7 +331,8 @@ describe('publishManifests against real bare repositories', () => {
     expect(result.outcomes[0]).toMatchObject({ status: 'updated', attempts: 2 });
     const log = await branchLog(sandbox.remote, 'foo/production');
     expect(log.map((entry) => entry.message.split('\n')[0])).toEqual([expect.stringContaining('foo/production: render'), 'other', 'seed']);
-    expect(await branchFiles(sandbox.remote, 'foo/production')).toEqual(['manifest.yaml', 'other.yaml']);
+    // Plus the hydrator files, on by default.
+    expect(await branchFiles(sandbox.remote, 'foo/production')).toEqual(['.gitattributes', 'README.md', 'hydrator.metadata', 'manifest.yaml', 'other.yaml']);
   });
 
   it('stops at once on a refusal that is not a race, with git\'s reason', async () => {

@@ -8,14 +8,16 @@ import { silentLogger, type GitopsLogger } from '../lib/log';
 import { remoteAccess } from './auth';
 import { withFileLock } from './file-lock';
 import { AtomicPushUnsupportedError, DEFAULT_NETWORK_TIMEOUT_SECONDS, EMPTY_TREE, ManifestRepositoryCache, TransientNetworkError, type BranchUpdate, type GitIdentity } from './git-cache';
-import { decideStatus, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
+import { formatHydratorNote, HYDRATOR_NOTES_REF } from './hydrator';
+import { decideStatus, notePath, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
 
-/** A rendered file to publish: where it goes in the branch and where it is on disk. */
-export interface PublishFile {
-  path: string;
-  sourceFile: string;
-}
+/**
+ * A file to publish: a rendered file (where it goes in the branch and where it is on disk), or a file
+ * nx-gitops generates (`hydrator.metadata`, `README.md`, `.gitattributes`) with its content. Generated
+ * files never make a commit on their own: a tree that differs only in them is `unchanged`.
+ */
+export type PublishFile = { path: string; sourceFile: string } | { path: string; content: string; generated: true };
 
 /** Everything needed to publish one project and environment; templates already expanded and validated. */
 export interface PublishRequest {
@@ -33,6 +35,10 @@ export interface PublishRequest {
   /** The full commit message, trailers included. */
   message: string;
   author: GitIdentity;
+  /** With promotion `next`: the active branch `branch` (its `-next` branch) starts from; equals `baseBranch`. */
+  activeBranch?: string;
+  /** The source commit to note in `refs/notes/hydrator.metadata` on the branch head when nothing changed. */
+  note?: string;
 }
 
 /** What publishing one request did. */
@@ -52,6 +58,8 @@ export interface PublishOutcome {
   dryRun: boolean;
   /** In a dry run: the patch that publishing would apply. */
   diff?: string;
+  /** The drySha noted on the unchanged head in `refs/notes/hydrator.metadata` (in a dry run: that would be). */
+  noted?: string;
   /** Why it failed, redacted. */
   error?: string;
 }
@@ -94,6 +102,8 @@ interface BranchJob {
   attempts: number;
   done: boolean;
   error?: string;
+  /** The drySha noted on the unchanged head, once the note is pushed. */
+  noted?: string;
   /** The commits built on `remoteTip`; reused as long as the server's tip has not moved. */
   built?: { remoteTip: string | null; head: string | null; requests: BuiltRequest[] };
 }
@@ -171,9 +181,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     });
     const repo = cache;
     for (const job of jobs) logCredentials({ log: loggerFor(job.requests[0]), cache: repo });
-    const sourceFiles = [...new Set(options.requests.flatMap((request) => request.files.map((file) => file.sourceFile)))];
-    const blobIds = await repo.hashFiles(sourceFiles);
-    const blobs = new Map(sourceFiles.map((file, index) => [file, blobIds[index]]));
+    const blobs = await hashRequestFiles({ cache: repo, requests: options.requests });
     const pushMode = { atomic: true };
     let pending = jobs;
     const turnLock = machineLockPath(options.repository, options.lockDir ?? machineLockDir());
@@ -229,12 +237,116 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       if (stop) break;
       if (pending.length > 0) await sleep(retryDelayMs({ attempt }));
     }
+    await publishNotes({
+      cache: repo,
+      jobs,
+      dryRun,
+      maxAttempts,
+      sleep,
+      turnLock,
+      networkTimeoutSeconds: options.networkTimeoutSeconds ?? DEFAULT_NETWORK_TIMEOUT_SECONDS,
+      loggerFor,
+    });
   } catch (error) {
     for (const job of jobs) if (!job.done) failJob(job, error);
   } finally {
     await cache?.dispose().catch(() => undefined);
   }
   return jobs.flatMap((job) => job.requests.map((request, index) => outcomeOf({ job, request, index, dryRun, log: loggerFor(request) })));
+}
+
+/** The key of a file's blob in the map {@link hashRequestFiles} returns. */
+function blobKey(file: PublishFile): string {
+  return 'sourceFile' in file ? `file\0${file.sourceFile}` : `content\0${file.content}`;
+}
+
+/** Writes every file of the requests as a blob (each distinct file or content once, two processes in all). */
+async function hashRequestFiles(options: { cache: ManifestRepositoryCache; requests: readonly PublishRequest[] }): Promise<Map<string, string>> {
+  const files = options.requests.flatMap((request) => request.files);
+  const sourceFiles = [...new Set(files.flatMap((file) => ('sourceFile' in file ? [file.sourceFile] : [])))];
+  const contents = [...new Set(files.flatMap((file) => ('content' in file ? [file.content] : [])))];
+  const [fileIds, contentIds] = await Promise.all([options.cache.hashFiles(sourceFiles), options.cache.hashContents(contents)]);
+  return new Map([
+    ...sourceFiles.map((file, index): [string, string] => [`file\0${file}`, fileIds[index]]),
+    ...contents.map((content, index): [string, string] => [`content\0${content}`, contentIds[index]]),
+  ]);
+}
+
+/** The commit a job left its branch at when none of its requests changed it, else `null`. */
+function unchangedHead(job: BranchJob): string | null {
+  if (job.error !== undefined || !job.built || job.built.head === null) return null;
+  return job.built.requests.every((built) => built.status === 'unchanged') ? job.built.head : null;
+}
+
+/**
+ * Notes, for every branch that a request asked to note and that nothing changed, the source commit on the
+ * branch head in `refs/notes/hydrator.metadata` (`{"drySha": "<sha>"}`, as Argo CD's hydrator does), so
+ * GitOps Promoter sees the environment hydrated for that commit. All notes go in one commit on the notes
+ * ref, pushed without force; when the notes ref moved meanwhile, they are rebuilt on its new tip and
+ * pushed again, up to `maxAttempts`. A failure fails the noted requests (their branches are as they were).
+ */
+async function publishNotes(options: {
+  cache: ManifestRepositoryCache;
+  jobs: readonly BranchJob[];
+  dryRun: boolean;
+  maxAttempts: number;
+  sleep: (ms: number) => Promise<void>;
+  turnLock: string;
+  networkTimeoutSeconds: number;
+  loggerFor: (request: PublishRequest) => GitopsLogger;
+}): Promise<void> {
+  const { cache, maxAttempts, loggerFor } = options;
+  const notes: Array<{ job: BranchJob; object: string; drySha: string }> = [];
+  for (const job of options.jobs) {
+    const head = unchangedHead(job);
+    const drySha = job.requests.map((request) => request.note).filter((sha): sha is string => Boolean(sha)).pop();
+    if (head && drySha) notes.push({ job, object: head, drySha });
+  }
+  if (notes.length === 0) return;
+  if (options.dryRun) {
+    for (const note of notes) {
+      note.job.noted = note.drySha;
+      loggerFor(note.job.requests[0]).info(`Dry run: would note ${note.drySha.slice(0, 12)} on ${note.job.branch} in ${HYDRATOR_NOTES_REF}.`);
+    }
+    return;
+  }
+  try {
+    const blobs = await cache.hashContents(notes.map((note) => formatHydratorNote(note.drySha)));
+    const author = notes[0].job.requests[0].author;
+    const turnTimeoutMs = Math.max(120_000, (3 * options.networkTimeoutSeconds + 60) * 1000);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await withFileLock({ path: options.turnLock, timeoutMs: turnTimeoutMs }, async () => {
+        const remoteTip = await cache.remoteRefTip(HYDRATOR_NOTES_REF);
+        const tip = remoteTip ? await cache.fetchRef(HYDRATOR_NOTES_REF, remoteTip) : null;
+        const tipTree = tip ? (await cache.treesOf([tip])).get(tip)! : null;
+        const current = tipTree ? (await cache.listTrees([tipTree])).get(tipTree)! : [];
+        const files = notes.map((note, index) => ({ path: notePath({ current, object: note.object }), blob: blobs[index] }));
+        const [root] = await cache.writeTreePlans([planTrees({ current, files, mode: 'merge' })]);
+        if (root === tipTree) return 'done' as const;
+        const [commit] = await cache.commitTrees([{ tree: root, parent: tip, message: 'Notes added by nx-gitops\n', author }]);
+        const result = await cache.pushRef({ ref: HYDRATOR_NOTES_REF, commit });
+        if (result.outcome === 'pushed' || result.outcome === 'up-to-date') return 'done' as const;
+        if (result.outcome === 'failed') throw new GitopsError(`The push of ${HYDRATOR_NOTES_REF} was refused: ${result.summary}${result.detail ? `\nThe server said: ${result.detail}` : ''}`, {
+          hint: `Allow the publishing credentials to push ${HYDRATOR_NOTES_REF}, or set the "promotion" option to "none".`,
+        });
+        return 'retry' as const;
+      });
+      if (outcome === 'done') break;
+      if (attempt >= maxAttempts) {
+        throw new GitopsError(`The push of ${HYDRATOR_NOTES_REF} was still rejected after ${attempt} attempts.`, {
+          hint: 'Raise the "maxAttempts" option, or find what else keeps pushing to the notes ref.',
+        });
+      }
+      for (const note of notes) loggerFor(note.job.requests[0]).verbose(`${HYDRATOR_NOTES_REF} moved; noting again on its new tip.`);
+      await options.sleep(retryDelayMs({ attempt }));
+    }
+    for (const note of notes) {
+      note.job.noted = note.drySha;
+      loggerFor(note.job.requests[0]).verbose(`Noted ${note.drySha.slice(0, 12)} on ${note.job.branch} (${note.object.slice(0, 12)}) in ${HYDRATOR_NOTES_REF}.`);
+    }
+  } catch (error) {
+    for (const note of notes) failJob(note.job, error);
+  }
 }
 
 /** Says (with `--verbose`) which credentials go to which host, never their value; warns when a set token is withheld for plain http. */
@@ -348,6 +460,7 @@ async function buildBranches(options: {
   cache: ManifestRepositoryCache;
   jobs: readonly BranchJob[];
   held: ReadonlyMap<string, string>;
+  /** Blob ids by {@link blobKey}. */
   blobs: ReadonlyMap<string, string>;
   dryRun: boolean;
 }): Promise<void> {
@@ -360,9 +473,13 @@ async function buildBranches(options: {
     if (!head && baseBranch) {
       failJob(
         job,
-        new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
-          hint: 'Create it, or change or remove the "baseBranch" option.',
-        }),
+        job.requests[0].activeBranch
+          ? new GitopsError(`The active branch "${baseBranch}" does not exist in the manifest repository; "${job.branch}" is created from it, never as an orphan.`, {
+              hint: `Publish once with the "promotion" option set to "none" to create "${baseBranch}", then publish with "next".`,
+            })
+          : new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
+              hint: 'Create it, or change or remove the "baseBranch" option.',
+            }),
       );
       continue;
     }
@@ -377,24 +494,37 @@ async function buildBranches(options: {
     const keepsFiles = (request: PublishRequest) => request.mode === 'merge' || (request.replaceDir ?? '') !== '';
     const toList = active.filter((state) => keepsFiles(state.job.requests[round]) && state.headTree);
     const listings = await cache.listTrees(toList.map((state) => state.headTree!));
-    const planned: Array<{ state: BuildState; plan: PlannedTree[] }> = [];
+    const planned: Array<{ state: BuildState; plan: PlannedTree[]; generatedOnly: PlannedTree[] | null }> = [];
+    const needsListing = active.filter((state) => state.headTree && !keepsFiles(state.job.requests[round]) && state.job.requests[round].files.some(isGenerated));
+    const fullListings = await cache.listTrees(needsListing.map((state) => state.headTree!));
     for (const state of active) {
       const request = state.job.requests[round];
       try {
-        const current = keepsFiles(request) && state.headTree ? listings.get(state.headTree)! : [];
-        const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(file.sourceFile)! }));
-        planned.push({ state, plan: planTrees({ current, files, mode: request.mode, replaceDir: request.replaceDir }) });
+        const listing = state.headTree ? (listings.get(state.headTree) ?? fullListings.get(state.headTree) ?? []) : [];
+        const current = keepsFiles(request) ? listing : [];
+        const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(blobKey(file))! }));
+        const generated = files.filter((_, index) => isGenerated(request.files[index]));
+        // The branch as it is with only the generated files written: when the new tree equals it, only
+        // generated files (the source commit they name) differ, and nothing is committed.
+        const generatedOnly = generated.length > 0 && state.headTree ? planTrees({ current: listing, files: generated, mode: 'merge' }) : null;
+        planned.push({ state, plan: planTrees({ current, files, mode: request.mode, replaceDir: request.replaceDir }), generatedOnly });
       } catch (error) {
         failJob(state.job, error);
       }
     }
-    const roots = await cache.writeTreePlans(planned.map(({ plan }) => plan));
+    const withGenerated = planned.filter(({ generatedOnly }) => generatedOnly !== null);
+    const [roots, generatedRoots] = await Promise.all([
+      cache.writeTreePlans(planned.map(({ plan }) => plan)),
+      cache.writeTreePlans(withGenerated.map(({ generatedOnly }) => generatedOnly!)),
+    ]);
+    const generatedRootOf = new Map(withGenerated.map(({ state }, index) => [state, generatedRoots[index]]));
     const decided = await runWithConcurrency(
       BUILD_CONCURRENCY,
       planned.map(({ state }, index) => async () => {
         const newTree = roots[index];
-        const status = decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
-        const diff = dryRun ? await cache.diff(state.headTree ?? EMPTY_TREE, newTree) : undefined;
+        const onlyGenerated = generatedRootOf.get(state) === newTree;
+        const status = onlyGenerated && state.branchExists ? 'unchanged' : decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
+        const diff = dryRun && status !== 'unchanged' ? await cache.diff(state.headTree ?? EMPTY_TREE, newTree) : undefined;
         return { state, newTree, status, diff, previousCommit: state.branchExists ? state.head : null };
       }),
     );
@@ -411,13 +541,17 @@ async function buildBranches(options: {
     toCommit.forEach(({ state }, index) => (state.head = commits[index]));
     for (const { state, newTree, status, diff, previousCommit } of decided) {
       state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
-      state.headTree = newTree;
+      if (status !== 'unchanged') state.headTree = newTree;
       state.branchExists = true;
     }
   }
   for (const state of states) {
     if (!state.job.done) state.job.built = { remoteTip: state.remoteTip, head: state.head, requests: state.built };
   }
+}
+
+function isGenerated(file: PublishFile): boolean {
+  return 'generated' in file && file.generated;
 }
 
 function outcomeOf(options: { job: BranchJob; request: PublishRequest; index: number; dryRun: boolean; log: GitopsLogger }): PublishOutcome {
@@ -445,5 +579,5 @@ function outcomeOf(options: { job: BranchJob; request: PublishRequest; index: nu
     const tries = job.attempts > 1 ? ` after ${job.attempts} attempts` : '';
     log.info(`${request.branch}: ${built.status}${where}${tries}.`);
   }
-  return { ...base, status: built.status, commit: built.commit, previousCommit: built.previousCommit, diff: built.diff };
+  return { ...base, status: built.status, commit: built.commit, previousCommit: built.previousCommit, diff: built.diff, ...(job.noted ? { noted: job.noted } : {}) };
 }

@@ -4,7 +4,8 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImagesFile } from '../manifests/render-output';
 import { parseManifests } from '../manifests/yaml';
-import { buildUrlFromEnv, formatCommitMessage } from './commit-message';
+import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, type Provenance } from './commit-message';
+import { activeBranchOf, hydratorFiles, NEXT_BRANCH_SUFFIX } from './hydrator';
 import { DEFAULT_AUTHOR, MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS, type PublishManifestOptions } from './options';
 import type { PublishRequest } from './publisher';
 import type { ChangedSource } from './source-status';
@@ -187,9 +188,11 @@ export function resolveTarget(options: {
   const opts = { ...PUBLISH_DEFAULTS, ...stripUndefined(target.options) };
   const environment = targetEnvironment(target);
   const values = { project: target.project, environment };
-  const branch = resolveBranchName({ template: opts.branch, values });
+  const named = resolveBranchName({ template: opts.branch, values });
   const path = resolveRepositoryPath({ template: opts.path, values });
-  const baseBranch = opts.baseBranch ? resolveBranchName({ template: opts.baseBranch, values, option: 'baseBranch' }) : null;
+  const promotion = resolvePromotion({ project: target.project, environment, named, promotion: opts.promotion, baseBranch: opts.baseBranch, workspace });
+  const branch = promotion?.branch ?? named;
+  const baseBranch = promotion?.activeBranch ?? (opts.baseBranch ? resolveBranchName({ template: opts.baseBranch, values, option: 'baseBranch' }) : null);
   const replaceDir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
   if (opts.mode === 'replace') refuseSharedReplace({ project: target.project, branchTemplate: opts.branch, pathTemplate: opts.path, replaceDir });
   const repository = opts.manifestRepository || env[MANIFEST_REPOSITORY_ENV];
@@ -212,14 +215,23 @@ export function resolveTarget(options: {
   const changed = options.changed ?? [];
   refuseChangedSources({ rendered, changed, allowDirty: opts.allowDirty });
   const sourceDirty = changed.length > 0 || images.images.some((image) => image.tag?.endsWith('-dirty'));
-  const message = formatCommitMessage({
-    template: opts.message,
-    project: target.project,
-    environment,
-    branch,
-    // The workspace publishing is the source: a render Nx replayed from its cache names the commit it was first made at.
-    provenance: { sourceCommit: workspace.head, sourceRepository: workspace.origin, buildUrl: buildUrlFromEnv(env), sourceDirty },
-  });
+  // The workspace publishing is the source: a render Nx replayed from its cache names the commit it was first made at.
+  const provenance: Provenance = { sourceCommit: workspace.head, sourceRepository: workspace.origin, buildUrl: buildUrlFromEnv(env), sourceDirty };
+  const messageStyle = opts.messageStyle ?? (promotion ? 'argocd' : 'render');
+  if (messageStyle === 'argocd' && !workspace.source) {
+    throw new GitopsError(`Cannot write an Argo CD style commit message for ${target.project}/${environment}: the workspace has no source commit.`, {
+      hint: 'Publish from a git repository with at least one commit, or set the "messageStyle" option to "render".',
+    });
+  }
+  const message =
+    messageStyle === 'argocd' && workspace.source
+      ? formatArgoCommitMessage({ source: workspace.source, provenance })
+      : formatCommitMessage({ template: opts.message, project: target.project, environment, branch, provenance });
+  // Without a source commit there is no drySha to record: the hydrator files need one.
+  const generated =
+    opts.hydratorMetadata && workspace.source
+      ? hydratorFiles({ source: workspace.source, manifestDir: posix.dirname(path) === '.' ? '' : posix.dirname(path), command: `npx nx run ${target.project}:render:${environment}` })
+      : [];
   return {
     repository: resolveRepositoryLocation(repository, workspaceRoot),
     dryRun: opts.dryRun,
@@ -236,14 +248,44 @@ export function resolveTarget(options: {
       baseBranch,
       mode: opts.mode,
       replaceDir,
-      files: [{ path, sourceFile: rendered.manifestFile }],
+      files: [{ path, sourceFile: rendered.manifestFile }, ...generated.map((file) => ({ ...file, generated: true as const }))],
       message,
+      ...(promotion ? { activeBranch: promotion.activeBranch, note: workspace.source!.sha } : {}),
       author: {
         name: opts.authorName ?? workspace.userName ?? DEFAULT_AUTHOR.name,
         email: opts.authorEmail ?? workspace.userEmail ?? DEFAULT_AUTHOR.email,
       },
     },
   };
+}
+
+/**
+ * With promotion `next` (or a branch name ending in `-next`): the `-next` branch to publish to and the
+ * active branch it starts from; `null` without promotion. Refuses what GitOps Promoter could not use: no
+ * source commit (no drySha), or a `baseBranch` (a `-next` branch starts from its active branch only).
+ */
+function resolvePromotion(options: {
+  project: string;
+  environment: string;
+  named: string;
+  promotion: PublishManifestOptions['promotion'];
+  baseBranch: string | undefined;
+  workspace: WorkspaceGitInfo;
+}): { branch: string; activeBranch: string } | null {
+  const { named, project, environment } = options;
+  const active = activeBranchOf(named);
+  if (options.promotion !== 'next' && active === null) return null;
+  if (options.baseBranch) {
+    throw new GitopsError(`Refusing "baseBranch" for ${project}/${environment} with promotion "next": the -next branch starts from its active branch, never from another.`, {
+      hint: 'Remove the "baseBranch" option, or set "promotion" to "none" and use a branch name that does not end in -next.',
+    });
+  }
+  if (!options.workspace.source) {
+    throw new GitopsError(`Cannot publish ${project}/${environment} for promotion: the workspace has no source commit, and GitOps Promoter needs its drySha.`, {
+      hint: 'Publish from a git repository with at least one commit, or set the "promotion" option to "none".',
+    });
+  }
+  return active === null ? { branch: `${named}${NEXT_BRANCH_SUFFIX}`, activeBranch: named } : { branch: named, activeBranch: active };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -58,6 +58,9 @@ describe('publish-manifest schema', () => {
       allowEmpty: true,
       allowInsecureTransport: true,
       networkTimeoutSeconds: 30,
+      hydratorMetadata: false,
+      promotion: 'next',
+      messageStyle: 'argocd',
     };
     expect(validate(everyOption)).toBe(true);
     expect(validate({ mode: 'overwrite' })).toBe(false);
