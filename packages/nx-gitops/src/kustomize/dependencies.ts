@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { GitopsError } from '../lib/errors';
+import { readBoundedFile } from '../manifests/yaml-limits';
 
 /** The file names kustomize accepts for a kustomization, in the order it looks for them. */
 export const KUSTOMIZATION_FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -20,22 +20,35 @@ type Kustomization = Record<string, unknown>;
 
 const parsedByHash = new Map<string, Kustomization>();
 
-/** Parses a kustomization file, caching by content hash so repeated graph computations parse each version once. */
+/** True when the text may hold an anchor, an alias or a merge key (js-yaml would not bound their expansion). */
+function mayUseAnchors(text: string): boolean {
+  return /(?:^|[\s,[{])[&*][^\s,[\]{}]/m.test(text) || text.includes('<<');
+}
+
+/**
+ * Parses a kustomization file within the reading policy of every file (`manifests/yaml-limits.ts`), caching by
+ * content hash so repeated graph computations parse each version once. js-yaml reads the common file (only
+ * values are needed, and it is several times faster); a file with anchors, or one js-yaml refuses, goes
+ * through the bounded parser, whose errors name the line and never quote the file.
+ */
 function readKustomization(file: string): Kustomization {
-  const text = readFileSync(file, 'utf8');
+  const text = readBoundedFile(file);
   const hash = createHash('sha1').update(text).digest('hex');
   let parsed = parsedByHash.get(hash);
   if (!parsed) {
+    let value: unknown;
     try {
-      // js-yaml: only values are needed here, and it is several times faster than the position-keeping parser.
-      parsed = (load(text, { schema: CORE_SCHEMA }) ?? {}) as Kustomization;
-    } catch (error) {
-      throw new GitopsError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, {
-        cause: error,
-        hint: 'Fix the kustomization; kustomize would reject it too.',
-      });
+      value = mayUseAnchors(text) ? undefined : load(text, { schema: CORE_SCHEMA });
+    } catch {
+      value = undefined;
     }
-    if (typeof parsed !== 'object' || Array.isArray(parsed)) parsed = {};
+    if (value === undefined) {
+      // Throws for malformed or unbounded YAML, with file, line and column. Loaded here only: the graph
+      // reads kustomizations, and valid files without anchors never pay for the position-keeping parser.
+      const { parseManifests } = require('../manifests/yaml') as typeof import('../manifests/yaml');
+      value = parseManifests(text, file)[0];
+    }
+    parsed = value && typeof value === 'object' && !Array.isArray(value) ? (value as Kustomization) : {};
     parsedByHash.set(hash, parsed);
   }
   return parsed;

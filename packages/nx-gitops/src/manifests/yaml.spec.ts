@@ -534,8 +534,8 @@ describe('parseManifests', () => {
     ['a: b\nc: d: e\n', 'out.yaml:2:4', 'Nested mappings'],
     ['INVALID\n', 'out.yaml:1:1', 'must be a mapping'],
     ['a: 1\n---\n- x\n', 'out.yaml:3:1', 'must be a mapping'],
-    ['a: 1\na: 2\n', 'out.yaml:2:1', 'mapping key "a" already defined at line 1'],
-    ['a: !!int abc\n', 'out.yaml:1:', 'cannot decode !!str `abc` as a !!int'],
+    ['a: 1\na: 2\n', 'out.yaml:2:1', 'a mapping key already defined at line 1'],
+    ['a: !!int abc\n', 'out.yaml:1:', 'cannot decode a !!str as a !!int'],
   ])('reports malformed YAML with the source, line and column: %j', (text, where, reason) => {
     const error = thrown(() => parseManifests(text, 'out.yaml'));
     expect(error.message).toContain(where);

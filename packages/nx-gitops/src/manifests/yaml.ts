@@ -1,5 +1,6 @@
-import { Alias, Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { Alias, Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isNode, isScalar, isSeq, parseAllDocuments, visit } from 'yaml';
 import { GitopsError } from '../lib/errors';
+import { type BudgetRefusal, DecodeBudget, checkInputSize, isStackOverflow, safeSyntaxReason, stackOverflowRefusal } from './yaml-limits';
 
 /**
  * A timestamp scalar (`2001-12-14`, `2001-12-14T21:59:43.10-05:00`): yaml.v3 decodes it into a Go `time.Time`
@@ -92,32 +93,45 @@ export function cloneManifest<T extends ManifestValue>(value: T): T {
  * Parses a multi-document YAML stream into plain objects, decoding scalars as gopkg.in/yaml.v3 does when
  * skaffold unmarshals a manifest into `map[string]interface{}` (YAML 1.2 booleans and nulls, Go integer
  * syntax, timestamps kept as strings, merge keys, each alias a fresh copy). Empty documents (`---` alone,
- * `~`, `{}`) are dropped, as skaffold drops them. Throws a GitopsError naming `sourceName`, the line and
- * the column for malformed YAML or a document that is not a mapping.
+ * `~`, `{}`) are dropped, as skaffold drops them. Read within the limits of `yaml-limits.ts` (size, depth,
+ * aliases). Throws a GitopsError naming `sourceName`, the line and the column for malformed YAML, a document
+ * beyond the limits or one that is not a mapping; no message quotes the text.
  */
 export function parseManifests(text: string, sourceName: string): ManifestDocument[] {
+  checkInputSize({ text, file: sourceName });
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, {
-    schema: 'failsafe',
-    lineCounter,
-    uniqueKeys: false,
-    prettyErrors: true,
-  });
+  const parsed = (() => {
+    try {
+      return parseAllDocuments(text, { schema: 'failsafe', lineCounter, uniqueKeys: false, prettyErrors: true });
+    } catch (error) {
+      if (!isStackOverflow(error)) throw error;
+      const refusal = stackOverflowRefusal();
+      throw yamlError(sourceName, undefined, undefined, refusal.reason, refusal.hint);
+    }
+  })();
   const documents = Array.isArray(parsed) ? parsed : [];
   const result: ManifestDocument[] = [];
   for (const document of documents) {
     const [error] = document.errors;
     if (error) {
       const position = error.linePos?.[0];
-      throw yamlError(sourceName, position?.line, position?.col, error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
+      const reason = safeSyntaxReason(error.message);
+      throw yamlError(sourceName, position?.line, position?.col, reason, isStackOverflow(error) ? stackOverflowRefusal().hint : undefined);
     }
     const decoder = new Decoder(document, sourceName, lineCounter);
-    const value = decoder.decodeDocument(document.contents);
+    let value: ManifestValue;
+    try {
+      value = decoder.decodeDocument(document.contents);
+    } catch (error) {
+      if (!isStackOverflow(error)) throw error;
+      const refusal = stackOverflowRefusal();
+      throw yamlError(sourceName, undefined, undefined, refusal.reason, refusal.hint);
+    }
     if (value === null) continue;
     if (!isManifestObject(value)) {
       const offset = document.contents?.range?.[0] ?? 0;
       const { line, col } = lineCounter.linePos(offset);
-      throw yamlError(sourceName, line, col, `a manifest must be a mapping, found ${describeKind(value)}`);
+      throw yamlError(sourceName, line, col, `a manifest must be a mapping, found ${describeKind(value)}`, 'Point manifests.rawYaml at Kubernetes manifests (YAML mappings), or fix the kustomization or chart that produces this.');
     }
     if (Object.keys(value).length === 0) continue;
     result.push(value);
@@ -143,16 +157,18 @@ export function marshalYaml(value: ManifestValue): string {
   return emitter.output;
 }
 
-function yamlError(sourceName: string, line: number | undefined, col: number | undefined, reason: string): GitopsError {
+function yamlError(sourceName: string, line: number | undefined, col: number | undefined, reason: string, hint?: string): GitopsError {
   const where = line === undefined ? sourceName : `${sourceName}:${line}:${col ?? 1}`;
+  const fix = line === undefined ? `Fix ${sourceName}` : `Fix ${sourceName} at line ${line}, column ${col ?? 1}`;
   return new GitopsError(`Invalid YAML in ${where}: ${reason}.`, {
-    hint: `Fix ${sourceName} at line ${line ?? '?'}, column ${col ?? '?'}, or the kustomization that produces it.`,
+    hint: hint ? `${hint} (${fix}, or what produces it.)` : `${fix}, or the kustomization that produces it.`,
   });
 }
 
+/** What a non-mapping document is, without its value: the file may be one that must not be printed. */
 function describeKind(value: ManifestValue): string {
   if (Array.isArray(value)) return 'a sequence';
-  return `the scalar ${JSON.stringify(typeof value === 'bigint' ? value.toString() : value)}`;
+  return typeof value === 'string' ? 'a string' : 'a scalar';
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -161,11 +177,14 @@ function describeKind(value: ManifestValue): string {
 type ParsedNode = Scalar | YAMLMap | YAMLSeq | Alias | null | undefined;
 
 const YAML_TAG_PREFIX = 'tag:yaml.org,2002:';
-/** Guards against alias loops and billion-laughs documents. */
+/** Guards against alias loops. */
 const maxAliasExpansionDepth = 100;
 
 class Decoder {
   private aliasDepth = 0;
+  /** Bounds nodes, aliases and depth (billion-laughs documents, deep nesting): see yaml-limits.ts. */
+  private readonly budget = new DecodeBudget();
+  private targets: Map<Alias, ParsedNode> | undefined;
 
   constructor(
     private readonly document: Document.Parsed,
@@ -180,15 +199,51 @@ class Decoder {
 
   decode(node: ParsedNode): ManifestValue {
     if (node === null || node === undefined) return null;
+    this.check(node, this.budget.node());
     if (isAlias(node)) return this.decodeAlias(node);
     if (isScalar(node)) return this.resolveScalar(node).value;
     if (isSeq(node)) {
+      this.check(node, this.budget.enterCollection());
       const items: ManifestValue[] = [];
       node.items.forEach((item, index) => items.push(this.decodeChild(items, String(index), item as ParsedNode)));
+      this.budget.leaveCollection();
       return items;
     }
-    if (isMap(node)) return this.decodeMap(node);
+    if (isMap(node)) {
+      this.check(node, this.budget.enterCollection());
+      const result = this.decodeMap(node);
+      this.budget.leaveCollection();
+      return result;
+    }
     return null;
+  }
+
+  /**
+   * The node an alias points at: the closest anchor of that name before it. Found through one walk of the
+   * document (`Alias.resolve` walks it for every alias, quadratic in a file with many aliases).
+   */
+  private target(alias: Alias): ParsedNode {
+    if (!this.targets) {
+      const targets = new Map<Alias, ParsedNode>();
+      const anchors = new Map<string, ParsedNode>();
+      visit(this.document, {
+        Node: (_key, node) => {
+          if (isAlias(node)) {
+            const target = anchors.get(node.source);
+            if (target) targets.set(node, target);
+          } else if (isNode(node) && node.anchor) {
+            anchors.set(node.anchor, node as ParsedNode);
+          }
+        },
+      });
+      this.targets = targets;
+    }
+    return this.targets.get(alias);
+  }
+
+  /** Throws a refusal of the budget at `node`. */
+  private check(node: ParsedNode, refusal: BudgetRefusal | undefined): void {
+    if (refusal) throw this.error(node, refusal.reason, refusal.hint);
   }
 
   /** Decodes a value that will live at `container[key]`, recording Go floats that read as integers. */
@@ -199,20 +254,22 @@ class Decoder {
   }
 
   private isFloat(node: ParsedNode): boolean {
-    const target = isAlias(node) ? (node.resolve(this.document) as ParsedNode) : node;
+    const target = isAlias(node) ? this.target(node) : node;
     return isScalar(target) && this.resolveScalar(target).tag === 'float';
   }
 
   private decodeAlias(alias: Alias): ManifestValue {
-    const target = alias.resolve(this.document) as ParsedNode;
-    if (!target) throw this.error(alias, `unknown anchor "${alias.source}"`);
+    const target = this.target(alias);
+    if (!target) throw this.error(alias, 'an alias to an anchor not defined before it');
     if (this.aliasDepth >= maxAliasExpansionDepth) throw this.error(alias, 'aliases nest too deeply');
+    this.check(alias, this.budget.enterAlias());
     this.aliasDepth++;
     try {
       // A fresh copy for every alias, as yaml.v3 decodes one: editing one place must not edit another.
       return this.decode(target);
     } finally {
       this.aliasDepth--;
+      this.budget.leaveAlias();
     }
   }
 
@@ -230,7 +287,7 @@ class Decoder {
     const resolved = resolvePlain(text);
     if (resolved.tag === expected) return resolved;
     if (expected === 'float' && resolved.tag === 'int') return { tag: 'float', value: Number(resolved.value as number | bigint) };
-    throw this.error(node, `cannot decode !!${resolved.tag} \`${text}\` as a !!${expected}`);
+    throw this.error(node, `cannot decode a !!${resolved.tag} as a !!${expected}`);
   }
 
   private decodeBinary(node: Scalar, text: string): string {
@@ -254,7 +311,7 @@ class Decoder {
       }
       const key = this.decodeKey(keyNode);
       setKey(result, key, this.decodeChild(result, key, pair.value as ParsedNode));
-      const keyTarget = isAlias(keyNode) ? (keyNode.resolve(this.document) as ParsedNode) : keyNode;
+      const keyTarget = isAlias(keyNode) ? this.target(keyNode) : keyNode;
       if (!root && isScalar(keyTarget)) {
         const resolved = this.resolveScalar(keyTarget);
         if (resolved.tag !== 'str') markTypedKey(result, key, resolved);
@@ -295,16 +352,16 @@ class Decoder {
       const first = seen.get(text);
       if (first) {
         const firstLine = this.lineCounter.linePos(first.range?.[0] ?? 0).line;
-        throw this.error(key, `mapping key ${JSON.stringify(text)} already defined at line ${firstLine}`);
+        throw this.error(key, `a mapping key already defined at line ${firstLine}`);
       }
       seen.set(text, key);
     }
   }
 
-  private error(node: ParsedNode | Scalar, reason: string): GitopsError {
+  private error(node: ParsedNode | Scalar, reason: string, hint?: string): GitopsError {
     const offset = node && 'range' in node && node.range ? node.range[0] : 0;
     const { line, col } = this.lineCounter.linePos(offset);
-    return yamlError(this.sourceName, line, col, reason);
+    return yamlError(this.sourceName, line, col, reason, hint);
   }
 }
 

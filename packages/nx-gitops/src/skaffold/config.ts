@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import type { Document, LineCounter } from 'yaml';
 import { GitopsError } from '../lib/errors';
+import { checkInputSize, isStackOverflow, readBoundedFile, safeSyntaxReason, stackOverflowRefusal } from '../manifests/yaml-limits';
 import { removeNullFields, type FieldPath } from './strict-fields';
 import type { ConfigDependency, Profile, SkaffoldConfig } from './types';
 import { findConfigProblem } from './validate-config';
@@ -156,9 +157,11 @@ export function upgradeConfig(config: SkaffoldConfig): SkaffoldConfig {
 /**
  * Parses the text of a skaffold.yaml (one or more `---` separated documents), validates each document
  * against the schema of the fields nx-gitops reads, and upgrades it to the v3+ layout. Malformed YAML,
- * an unknown `apiVersion` or `kind`, and invalid fields fail with `file:line:column`.
+ * an unknown `apiVersion` or `kind`, and invalid fields fail with `file:line:column`. The text is read within
+ * the limits of `manifests/yaml-limits.ts` (size, depth, aliases), as every file nx-gitops parses.
  */
 export function parseSkaffoldConfigs(options: { text: string; file: string }): ConfigLoadResult {
+  checkInputSize(options);
   // The Nx plugin parses every skaffold.yaml on each graph computation; unchanged files are parsed once.
   const key = createHash('sha1').update(options.file).update('\0').update(options.text).digest('hex');
   const cached = parsedByContent.get(key);
@@ -205,18 +208,36 @@ export function parseWithPositions(options: { text: string; file: string }): Con
   const { text, file } = options;
   const { LineCounter, parseAllDocuments } = positionalYaml();
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, ...POSITIONAL_PARSE_OPTIONS });
+  const tooDeep = (offset?: number): GitopsError => {
+    const refusal = stackOverflowRefusal();
+    return new GitopsError(`${locate(file, lineCounter, offset)}: ${refusal.reason}.`, { hint: refusal.hint });
+  };
+  let documents: ReturnType<typeof parseAllDocuments>;
+  try {
+    documents = parseAllDocuments(text, { lineCounter, ...POSITIONAL_PARSE_OPTIONS });
+  } catch (error) {
+    if (isStackOverflow(error)) throw tooDeep();
+    throw error;
+  }
   const list = Array.isArray(documents) ? documents : [];
   const configs: LoadedConfig[] = [];
   const warnings: ConfigWarning[] = [];
   list.forEach((document, documentIndex) => {
     const [yamlError] = document.errors;
     if (yamlError) {
-      throw new GitopsError(`${locate(file, lineCounter, yamlError.pos[0])}: invalid YAML: ${yamlError.message.split('\n')[0]}`, {
+      if (isStackOverflow(yamlError)) throw tooDeep(yamlError.pos[0]);
+      // The reason without the text it may quote: a `requires` path can point at any file.
+      throw new GitopsError(`${locate(file, lineCounter, yamlError.pos[0])}: invalid YAML: ${safeSyntaxReason(yamlError.message)}`, {
         hint: 'Fix the YAML syntax at that position.',
       });
     }
-    const value = decodeYamlV3Document({ document, lineCounter, file });
+    let value: unknown;
+    try {
+      value = decodeYamlV3Document({ document, lineCounter, file });
+    } catch (error) {
+      if (isStackOverflow(error)) throw tooDeep(document.contents?.range?.[0]);
+      throw error;
+    }
     if (value === null || value === undefined) return;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new GitopsError(`${locate(file, lineCounter, offsetOf(document, []))}: a skaffold config must be a mapping.`);
@@ -265,7 +286,7 @@ export function parseWithPositions(options: { text: string; file: string }): Con
 export function locateInConfigFile(options: { file: string; documentIndex: number; path: FieldPath; atKey?: boolean }): string {
   let text: string;
   try {
-    text = readFileSync(options.file, 'utf8');
+    text = readBoundedFile(options.file);
   } catch {
     return options.file;
   }
@@ -287,8 +308,9 @@ function dependencyFile(fromDir: string, dependency: ConfigDependency, file: str
 /** Reads a file as UTF-8; a missing file is a {@link GitopsError} naming who asked for it. */
 function readConfigFile(file: string, requiredBy?: string): string {
   try {
-    return readFileSync(file, 'utf8');
-  } catch {
+    return readBoundedFile(file);
+  } catch (error) {
+    if (error instanceof GitopsError) throw error;
     throw new GitopsError(`Cannot read skaffold config ${file}${requiredBy ? ` (required by ${requiredBy})` : ''}.`, {
       hint: requiredBy ? 'Fix the "requires[].path" entry.' : 'Check the "skaffoldConfig" option.',
     });

@@ -1,5 +1,6 @@
 import type { Alias, Document, LineCounter, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import { GitopsError } from '../lib/errors';
+import { type BudgetRefusal, DecodeBudget } from '../manifests/yaml-limits';
 import type { FieldPath } from './strict-fields';
 
 /**
@@ -8,8 +9,9 @@ import type { FieldPath } from './strict-fields';
  *
  * - merge keys: `<<: *a`, `<<: {…}` and `<<: [*a, *b]` add the keys of the merged mappings that the mapping
  *   does not set itself; of several merged mappings the earlier wins; the merge is shallow;
- * - aliases are expanded, bounded as yaml.v3 bounds them ("excessive aliasing"), and an anchor that
- *   contains an alias to itself is refused;
+ * - aliases are expanded, bounded as yaml.v3 bounds them ("excessive aliasing") and by the reading policy
+ *   of every file (`manifests/yaml-limits.ts`: alias count, nesting depth), and an anchor that contains an
+ *   alias to itself is refused;
  * - every error names the file, line and column.
  *
  * {@link yamlV3OffsetOf} finds where a decoded path came from, through aliases and merge keys, so that
@@ -20,15 +22,6 @@ type Yaml = typeof import('yaml');
 
 function yamlModule(): Yaml {
   return require('yaml') as Yaml;
-}
-
-/** yaml.v3's alias budget (decode.go allowedAliasRatio): 99% from aliases below 400k decodes, 10% above 4M. */
-function allowedAliasRatio(decodeCount: number): number {
-  const low = 400_000;
-  const high = 4_000_000;
-  if (decodeCount <= low) return 0.99;
-  if (decodeCount >= high) return 0.1;
-  return 0.99 - 0.89 * ((decodeCount - low) / (high - low));
 }
 
 /** Where each alias of a document points: the closest anchor of that name before it, as YAML defines. */
@@ -73,16 +66,14 @@ export interface DecodeYamlV3Options {
 /**
  * The value of one parsed document as yaml.v3 decodes it into generic maps (as skaffold's
  * removeYamlAnchors does before its strict decode): merge keys resolved, aliases expanded within yaml.v3's
- * budget. Fails with a {@link GitopsError} at the offending node.
+ * budget and the limits of `manifests/yaml-limits.ts`. Fails with a {@link GitopsError} at the offending node.
  */
 export function decodeYamlV3Document(options: DecodeYamlV3Options): unknown {
   const { isAlias, isMap, isScalar, isSeq } = yamlModule();
   const { document, lineCounter, file } = options;
   const targets = aliasTargets(document);
   const expanding = new Set<Alias>();
-  let decodeCount = 0;
-  let aliasCount = 0;
-  let aliasDepth = 0;
+  const budget = new DecodeBudget();
 
   const fail = (node: unknown, message: string, hint: string): never => {
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
@@ -90,13 +81,10 @@ export function decodeYamlV3Document(options: DecodeYamlV3Options): unknown {
     throw new GitopsError(`${where}: ${message}`, { hint });
   };
 
-  const count = (node: unknown): void => {
-    decodeCount++;
-    if (aliasDepth > 0) aliasCount++;
-    if (aliasCount > 100 && decodeCount > 1000 && aliasCount / decodeCount > allowedAliasRatio(decodeCount)) {
-      fail(node, 'the document contains excessive aliasing (refused, as skaffold refuses it).', 'Expand fewer aliases: an alias of an alias of … multiplies the document.');
-    }
+  const check = (node: unknown, refusal: BudgetRefusal | undefined): void => {
+    if (refusal) fail(node, `${refusal.reason}.`, refusal.hint);
   };
+  const count = (node: unknown): void => check(node, budget.node());
 
   const follow = (alias: Alias): YamlNode => {
     const target = targets.get(alias);
@@ -107,12 +95,12 @@ export function decodeYamlV3Document(options: DecodeYamlV3Options): unknown {
 
   const withAlias = <T>(alias: Alias, body: (target: YamlNode) => T): T => {
     const target = follow(alias);
+    check(alias, budget.enterAlias());
     expanding.add(alias);
-    aliasDepth++;
     try {
       return body(target);
     } finally {
-      aliasDepth--;
+      budget.leaveAlias();
       expanding.delete(alias);
     }
   };
@@ -159,10 +147,17 @@ export function decodeYamlV3Document(options: DecodeYamlV3Options): unknown {
     count(node);
     if (isAlias(node)) return withAlias(node, (target) => decode(target));
     if (isScalar(node)) return node.value ?? null;
-    if (isSeq(node)) return node.items.map((item) => decode(item));
+    if (isSeq(node)) {
+      check(node, budget.enterCollection());
+      const items = node.items.map((item) => decode(item));
+      budget.leaveCollection();
+      return items;
+    }
     if (isMap(node)) {
+      check(node, budget.enterCollection());
       const entries = new Map<string, unknown>();
       mergeInto(entries, node as YAMLMap);
+      budget.leaveCollection();
       return Object.fromEntries(entries);
     }
     return fail(node, 'unsupported YAML node.', 'Write the value as a mapping, a list or a scalar.');
