@@ -37,9 +37,11 @@ describe('sendRegistryRequest against a test server on 127.0.0.1', () => {
         retries: 2,
         target: `registry 127.0.0.1:${port}`,
       }).catch((caught: unknown) => caught);
-      expect(describeError(error)).toBe(
-        `No answer from registry 127.0.0.1:${port} within 200 ms (GET http://127.0.0.1:${port}/v2/).\n` +
-          'Hint: Check that the registry is reachable from here, or raise the registry timeout (timeoutMs).',
+      expect(describeError(error)).toMatch(
+        new RegExp(
+          `^No answer from registry 127\\.0\\.0\\.1:${port} within 200 ms \\(GET http://127\\.0\\.0\\.1:${port}/v2/; 3 attempts in \\d+ ms\\)\\.\\n` +
+            'Hint: Check that the registry is reachable from here, or raise the per-request timeout with the environment variable NX_GITOPS_REGISTRY_TIMEOUT_SECONDS',
+        ),
       );
     } finally {
       server.closeAllConnections();
@@ -60,7 +62,7 @@ describe('sendRegistryRequest against a test server on 127.0.0.1', () => {
       retries: 1,
       target: `registry 127.0.0.1:${port}`,
     }).catch((caught: unknown) => caught);
-    expect(describeError(error)).toContain(`Cannot reach registry 127.0.0.1:${port} (GET http://127.0.0.1:${port}/v2/): ECONNREFUSED`);
+    expect(describeError(error)).toContain(`Cannot reach registry 127.0.0.1:${port} (GET http://127.0.0.1:${port}/v2/; 2 attempts): ECONNREFUSED`);
   });
 
   it('retries 429 and 503 answers, then returns the success', async () => {

@@ -54,51 +54,87 @@ function retryAfterMs(response: Response, attempt: number): number {
   return BASE_BACKOFF_MS * 2 ** attempt;
 }
 
+/** The environment variable that sets the per-request registry timeout, in seconds (default 30). */
+export const REGISTRY_TIMEOUT_VARIABLE = 'NX_GITOPS_REGISTRY_TIMEOUT_SECONDS';
+
+/** The per-request timeout `env` asks for through {@link REGISTRY_TIMEOUT_VARIABLE}, else `fallbackMs`. */
+export function registryTimeoutMs(options: { env: NodeJS.ProcessEnv; fallbackMs: number }): number {
+  const seconds = Number(options.env[REGISTRY_TIMEOUT_VARIABLE]);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : options.fallbackMs;
+}
+
+/** `url` without user name, password or query values, safe to quote in an error. */
+export function urlWithoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, '…');
+    return parsed.toString().replace(/%E2%80%A6/g, '…');
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
 /** A request to a registry or token endpoint, retried a bounded number of times. */
 export interface RegistryRequest {
   url: string;
   method: 'GET' | 'HEAD' | 'POST';
   headers: Record<string, string>;
   body?: string;
-  /** Abort one attempt after this many milliseconds. */
+  /**
+   * Abort one attempt after this many milliseconds without the whole answer (connection, headers and body:
+   * a server that stalls mid-body is cut off too).
+   */
   timeoutMs: number;
-  /** Attempts after the first on 408/429/5xx answers and network errors. */
+  /** Attempts after the first on 408/429/5xx answers, timeouts and network errors. */
   retries: number;
+  /** No attempt starts or runs past this long after the first; default every attempt's timeout plus backoff. */
+  deadlineMs?: number;
   /** Names the registry in errors, e.g. `registry localhost:5000`. */
   target: string;
 }
 
+const TIMEOUT_HINT = `Check that the registry is reachable from here, or raise the per-request timeout with the environment variable ${REGISTRY_TIMEOUT_VARIABLE} (seconds, default 30).`;
+
 /**
- * Sends `request` with Node's `fetch`, retrying with exponential backoff (or the server's `Retry-After`, capped)
- * on rate limiting, server errors and network errors; a timeout is not retried, since a registry that hung once
- * tends to hang again. Returns the last response, whatever its status; throws a {@link GitopsError} when no
- * response came. URLs passed here never carry credentials, so they are safe to quote.
+ * Sends `request` with Node's `fetch` and reads the whole answer within the attempt's timeout, retrying with
+ * exponential backoff (or the server's `Retry-After`, capped) on rate limiting, server errors, timeouts and
+ * network errors, a bounded number of times and within an overall deadline. Returns the last response (its
+ * body buffered), whatever its status; throws a {@link GitopsError} naming the URL without credentials and
+ * the setting that raises the timeout when no answer came.
  */
 export async function sendRegistryRequest(request: RegistryRequest): Promise<Response> {
+  const started = Date.now();
+  const deadlineMs = request.deadlineMs ?? request.timeoutMs * (request.retries + 1) + BASE_BACKOFF_MS * 2 ** (request.retries + 1);
+  const where = `${request.method} ${urlWithoutCredentials(request.url)}`;
   for (let attempt = 0; ; attempt++) {
+    const remaining = deadlineMs - (Date.now() - started);
     const last = attempt >= request.retries;
+    const attemptMs = Math.max(1, Math.min(request.timeoutMs, remaining));
+    const signal = AbortSignal.timeout(attemptMs);
     let response: Response;
     try {
-      response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        redirect: 'follow',
-        signal: AbortSignal.timeout(request.timeoutMs),
-      });
+      const answer = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: 'follow', signal });
+      // Read under the same signal, so that a body that stalls is cut off as a silent server is.
+      const bytes = request.method === 'HEAD' || [204, 304].includes(answer.status) ? null : new Uint8Array(await answer.arrayBuffer());
+      response = new Response(bytes, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new GitopsError(`No answer from ${request.target} within ${request.timeoutMs} ms (${request.method} ${request.url}).`, {
-          hint: 'Check that the registry is reachable from here, or raise the registry timeout (timeoutMs).',
-        });
-      }
-      if (!last) {
+      const timedOut = name === 'TimeoutError' || name === 'AbortError' || signal.aborted;
+      const outOfTime = deadlineMs - (Date.now() - started) < BASE_BACKOFF_MS;
+      if (!last && !outOfTime) {
         await delay(BASE_BACKOFF_MS * 2 ** attempt);
         continue;
       }
+      const attempts = `${attempt + 1} attempt${attempt === 0 ? '' : 's'}`;
+      if (timedOut) {
+        throw new GitopsError(`No answer from ${request.target} within ${attemptMs} ms (${where}; ${attempts} in ${Date.now() - started} ms).`, {
+          hint: TIMEOUT_HINT,
+        });
+      }
       const https = request.url.startsWith('https://');
-      throw new GitopsError(`Cannot reach ${request.target} (${request.method} ${request.url}): ${describeNetworkError(error)}.`, {
+      throw new GitopsError(`Cannot reach ${request.target} (${where}; ${attempts}): ${describeNetworkError(error)}.`, {
         hint: https
           ? 'Check the registry host name and network access; a registry that serves plain HTTP must be listed in insecureRegistries.'
           : 'Check that the registry is running and the host name and port are right.',
@@ -107,7 +143,7 @@ export async function sendRegistryRequest(request: RegistryRequest): Promise<Res
     }
     if (last || !RETRY_STATUSES.has(response.status)) return response;
     const wait = retryAfterMs(response, attempt);
-    await response.body?.cancel();
+    if (deadlineMs - (Date.now() - started) < wait + 1) return response;
     await delay(wait);
   }
 }

@@ -125,7 +125,7 @@ describe('resolveImageDigests through a test proxy of our own in front of docker
     const hanging = await proxy({ hang: true });
     const text = describeError(await resolveImageDigest({ reference: `${hanging.host}/app:1.0`, timeoutMs: 300 }).catch((caught: unknown) => caught));
     expect(text).toContain(`No answer from registry ${hanging.host} within 300 ms`);
-    expect(text).toContain('timeoutMs');
+    expect(text).toContain('NX_GITOPS_REGISTRY_TIMEOUT_SECONDS');
   });
 
   it('looks each distinct reference up once per call', async () => {

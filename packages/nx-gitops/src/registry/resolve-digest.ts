@@ -5,7 +5,7 @@ import { silentLogger, type GitopsLogger } from '../lib/log';
 import { redact } from '../lib/redact';
 import { findRegistryCredentials, type CredentialLookup } from './docker-config';
 import { basicAuthorization, parseAuthenticateHeader, requestBearerToken } from './registry-auth';
-import { registryBaseUrl, sendRegistryRequest } from './registry-http';
+import { registryBaseUrl, sendRegistryRequest, registryTimeoutMs } from './registry-http';
 import { parseRegistryReference, type RegistryReference } from './registry-reference';
 
 /**
@@ -33,7 +33,7 @@ export interface DigestLookupOptions {
   dockerConfigDir?: string;
   /** Environment for `DOCKER_CONFIG`, `HOME` and the `PATH` credential helpers are found on; default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Per-request timeout in milliseconds; default 30000. */
+  /** Per-request timeout in milliseconds; default `NX_GITOPS_REGISTRY_TIMEOUT_SECONDS` of `env`, else 30000. */
   timeoutMs?: number;
   /** Retries after the first attempt on 408/429/5xx answers and network errors; default 2. */
   retries?: number;
@@ -84,7 +84,7 @@ class RegistrySession {
   constructor(private readonly options: DigestLookupOptions) {
     this.insecureRegistries = options.insecureRegistries ?? [];
     this.env = options.env ?? process.env;
-    this.timeoutMs = options.timeoutMs ?? DIGEST_LOOKUP_DEFAULTS.timeoutMs;
+    this.timeoutMs = options.timeoutMs ?? registryTimeoutMs({ env: this.env, fallbackMs: DIGEST_LOOKUP_DEFAULTS.timeoutMs });
     this.retries = options.retries ?? DIGEST_LOOKUP_DEFAULTS.retries;
     this.logger = options.logger ?? silentLogger;
   }
