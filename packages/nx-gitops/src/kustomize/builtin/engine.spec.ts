@@ -32,6 +32,7 @@ const unsupported: Array<[string, string, Record<string, string>]> = [
   ['patches[0].options', 'patches:\n- path: patch.yaml\n  options:\n    allowNameChange: true\n', { 'patch.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n' }],
   ['patches[0]', 'patches:\n- path: patch.yaml\n  target:\n    kind: Deployment\n', { 'patch.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\n' }],
   ['patches[0].target.name', 'patches:\n- path: patch.yaml\n  target:\n    name: "(?i)web"\n', { 'patch.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n' }],
+  ['patches[1]', 'patches:\n- target:\n    kind: Deployment\n  patch: \'[{"op": "add", "path": "/spec/paused", "value": true}]\'\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      embedded:\n        apiVersion: v1\n        kind: ConfigMap\n', {}],
   ['configMapGenerator[0].behavior', 'configMapGenerator:\n- name: c\n  behavior: merge\n  literals: [A=B]\n', {}],
   ['resources[1]', 'resources:\n- deployment.yaml\n- https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5.5.0\n', {}],
 ];
@@ -70,7 +71,7 @@ describe('kustomize engine switch', () => {
   });
 
   (isOnPath('kubectl') ? describe : describe.skip)('with kubectl on PATH', () => {
-    const handedOff = unsupported.filter(([field]) => ['patchesStrategicMerge[0]', 'patches[0].options', 'patches[0].target.name', 'sortOptions'].includes(field));
+    const handedOff = unsupported.filter(([field]) => ['patchesStrategicMerge[0]', 'patches[0].options', 'patches[0].target.name', 'patches[1]', 'sortOptions'].includes(field));
 
     it.each(handedOff)('auto hands %s to the binary', async (_field, fields, extra) => {
       const dir = layout(fields, extra);

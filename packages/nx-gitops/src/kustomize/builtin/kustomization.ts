@@ -178,7 +178,7 @@ export function assertSupportedKustomization(k: LoadedKustomization): void {
     if (entry.patch !== undefined && typeof entry.patch !== 'string') fail(`patches[${index}].patch`, file, 'expected a string');
     checkSelector(entry.target, `patches[${index}].target`, file);
     const text = entry.path !== undefined ? readFileSync(resolve(k.dir, entry.path as string), 'utf8') : (entry.patch as string);
-    if (!isJson6902Patch(text, file)) checkSmPatchText(text, `patches[${index}]`, file);
+    if (!isJson6902Patch(text, file)) checkSmPatchText(text, `patches[${index}]`, file, entry.target !== undefined);
     else if (entry.target === undefined) fail(`patches[${index}].target`, file, 'a JSON patch needs a target');
   });
   list(spec.patchesStrategicMerge, 'patchesStrategicMerge', file).forEach((entry, index) => {
@@ -221,7 +221,7 @@ export function assertSupportedKustomization(k: LoadedKustomization): void {
 /** Internal kustomize annotations a patch could carry to allow a name or kind change, which is not reproduced. */
 const PATCH_OPTION_ANNOTATION = /^(kustomize\.config\.k8s\.io|internal\.config\.kubernetes\.io|config\.kubernetes\.io)\//;
 
-function checkSmPatchText(text: string, field: string, file: string): void {
+function checkSmPatchText(text: string, field: string, file: string, hasTarget = false): void {
   let documents: ManifestObject[];
   try {
     documents = parseManifests(text, file);
@@ -231,8 +231,8 @@ function checkSmPatchText(text: string, field: string, file: string): void {
   if (documents.length === 0) fail(field, file, 'an empty patch');
   for (const document of documents) {
     const metadata = document.metadata;
-    if (typeof document.apiVersion !== 'string' || typeof document.kind !== 'string' || !isManifestObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
-      fail(field, file, 'a strategic merge patch needs apiVersion, kind and metadata.name');
+    if ((!hasTarget && typeof document.apiVersion !== 'string') || typeof document.kind !== 'string' || !isManifestObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
+      fail(field, file, hasTarget ? 'a strategic merge patch needs kind and metadata.name' : 'a strategic merge patch without target needs apiVersion, kind and metadata.name');
     }
     const annotations = metadata.annotations;
     if (isManifestObject(annotations) && Object.keys(annotations).some((key) => PATCH_OPTION_ANNOTATION.test(key))) fail(`${field}`, file, 'kustomize annotations in a patch');

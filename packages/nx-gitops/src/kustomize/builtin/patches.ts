@@ -205,16 +205,10 @@ function applySmPatch(options: { resource: Resource; patch: ManifestObject; fiel
   return true;
 }
 
-/** The documents of a strategic merge patch, each with apiVersion, kind and metadata.name. */
+/** The documents of a strategic merge patch (the support check has seen to their kind and name). */
 function readSmPatches(text: string, where: string, field: string, file: string): ManifestObject[] {
   const documents = parseManifests(text, where);
   if (documents.length === 0) throw new UnsupportedKustomizeFeatureError(field, file, 'an empty patch');
-  for (const document of documents) {
-    const metadata = document.metadata;
-    if (typeof document.apiVersion !== 'string' || typeof document.kind !== 'string' || !isManifestObject(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
-      throw new UnsupportedKustomizeFeatureError(field, file, 'a strategic merge patch needs apiVersion, kind and metadata.name');
-    }
-  }
   return documents;
 }
 
