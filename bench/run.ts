@@ -19,11 +19,14 @@ import {
   measureNaivePublish,
   measurePublishBatch,
   measurePublishNx,
+  measureBuiltinKustomize,
   measureRenderBatch,
+  measureRenderBuiltinBatch,
   measureRenderNx,
   measureShowProjects,
   prepareGraphBench,
   readGraph,
+  withTaskOption,
   type PipelineBench,
 } from './lib/measurements';
 import { BENCH_ENVIRONMENTS, BENCH_NX_VERSION, createSeededManifestRepository, createSyntheticWorkspace } from './lib/synthetic-workspace';
@@ -51,6 +54,7 @@ export const SMOKE_BENCH_OPTIONS = { services: 5, runs: 1, graphServices: 20 } a
 /** The targets of the benchmark (N = 100, graph at 500 services); the table says which are met. */
 export const TARGETS = {
   renderVsFloor: { limit: 1.3, better: 'lower' },
+  builtinRenderSpeedup: { limit: 10, better: 'higher' },
   publishSpeedup: { limit: 10, better: 'higher' },
   noopVsCold: { limit: 0.15, better: 'lower' },
   graphRatio: { limit: 1.5, better: 'lower' },
@@ -66,6 +70,10 @@ export interface BenchResults {
   renderVsFloor: number;
   /** `nx run-many -t render --batch` (Nx start-up and project graph included) / the same kustomize builds alone. */
   renderNxVsFloor: number;
+  /** The kustomize builds alone / the render batch with option `kustomize: builtin` (no kustomize process). */
+  builtinRenderSpeedup: number;
+  /** The kustomize builds alone / the same overlays built by the built-in engine in-process. */
+  builtinKustomizeSpeedup: number;
   /** Naive per-service publish / the publish batch called directly. */
   publishSpeedup: number;
   /** Naive per-service publish / `nx run-many -t publish-manifest --batch` (Nx start-up included). */
@@ -91,6 +99,8 @@ export const MEDIAN_NAMES = [
   'renderBatchMs',
   'renderNxMs',
   'kustomizeFloorMs',
+  'renderBuiltinBatchMs',
+  'builtinKustomizeMs',
   'publishBatchMs',
   'publishNxMs',
   'naivePublishMs',
@@ -158,6 +168,8 @@ export function formatResultsTable(results: BenchResults): string {
     ['measurement', 'ours', 'baseline', 'ratio', 'target'],
     [`render ${results.services} services (batch)`, formatMs(m.renderBatchMs), `${formatMs(m.kustomizeFloorMs)} kustomize alone`, results.renderVsFloor.toFixed(2), verdict('renderVsFloor', results.renderVsFloor)],
     [`  through nx run-many --batch`, formatMs(m.renderNxMs), '', results.renderNxVsFloor.toFixed(2), ''],
+    [`render ${results.services} services, kustomize builtin`, formatMs(m.renderBuiltinBatchMs), `${formatMs(m.kustomizeFloorMs)} kustomize alone`, `${results.builtinRenderSpeedup.toFixed(1)}x`, verdict('builtinRenderSpeedup', results.builtinRenderSpeedup)],
+    [`  built-in kustomize alone`, formatMs(m.builtinKustomizeMs), '', `${results.builtinKustomizeSpeedup.toFixed(1)}x`, ''],
     [`publish ${results.services} branches (batch)`, formatMs(m.publishBatchMs), `${formatMs(m.naivePublishMs)} naive loop`, `${results.publishSpeedup.toFixed(1)}x`, verdict('publishSpeedup', results.publishSpeedup)],
     [`  through nx run-many --batch`, formatMs(m.publishNxMs), '', `${results.publishNxSpeedup.toFixed(1)}x`, ''],
     ['no-op nx affected rerun', formatMs(m.noopAffectedMs), `${formatMs(m.coldAffectedMs)} cold`, results.noopVsCold.toFixed(2), verdict('noopVsCold', results.noopVsCold)],
@@ -219,6 +231,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       seedRepository: join(sandbox, 'seed.git'),
       naiveRepository: join(sandbox, 'naive.git'),
       renderRequest: batchRequestFor({ bench: pipeline, graph: pipelineGraph, executor: 'render', configuration }),
+      renderBuiltinRequest: withTaskOption(batchRequestFor({ bench: pipeline, graph: pipelineGraph, executor: 'render', configuration }), 'kustomize', 'builtin'),
       publishRequest: batchRequestFor({ bench: pipeline, graph: pipelineGraph, executor: 'publish-manifest', configuration }),
     };
     await createSeededManifestRepository(bench.seedRepository, bench.services);
@@ -231,6 +244,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
     const ratios = {
       renderVsFloor: [] as number[],
       renderNxVsFloor: [] as number[],
+      builtinRenderSpeedup: [] as number[],
+      builtinKustomizeSpeedup: [] as number[],
       publishSpeedup: [] as number[],
       publishNxSpeedup: [] as number[],
       noopVsCold: [] as number[],
@@ -243,6 +258,9 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       const renderBatch = await measureRenderBatch(bench);
       const renderNx = await measureRenderNx(bench);
       const floor = await measureKustomizeFloor(bench);
+      step('render with the built-in kustomize (batch, engine alone)');
+      const renderBuiltin = await measureRenderBuiltinBatch(bench);
+      const builtinKustomize = await measureBuiltinKustomize(bench);
       step('publish (batch, nx run-many, naive loop)');
       const publishBatch = await measurePublishBatch(bench);
       const publishNx = await measurePublishNx(bench);
@@ -262,6 +280,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
         renderBatchMs: renderBatch.ms,
         renderNxMs: renderNx.ms,
         kustomizeFloorMs: floor,
+        renderBuiltinBatchMs: renderBuiltin.ms,
+        builtinKustomizeMs: builtinKustomize,
         publishBatchMs: publishBatch.ms,
         publishNxMs: publishNx.ms,
         naivePublishMs: naive,
@@ -280,6 +300,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       for (const name of MEDIAN_NAMES) samples[name].push(figures[name]);
       ratios.renderVsFloor.push(renderBatch.ms / floor);
       ratios.renderNxVsFloor.push(renderNx.ms / floor);
+      ratios.builtinRenderSpeedup.push(floor / renderBuiltin.ms);
+      ratios.builtinKustomizeSpeedup.push(floor / builtinKustomize);
       ratios.publishSpeedup.push(naive / publishBatch.ms);
       ratios.publishNxSpeedup.push(naive / publishNx.ms);
       ratios.noopVsCold.push(affected.noop.ms / affected.cold.ms);
@@ -294,6 +316,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       runs: options.runs,
       renderVsFloor: median(ratios.renderVsFloor),
       renderNxVsFloor: median(ratios.renderNxVsFloor),
+      builtinRenderSpeedup: median(ratios.builtinRenderSpeedup),
+      builtinKustomizeSpeedup: median(ratios.builtinKustomizeSpeedup),
       publishSpeedup: median(ratios.publishSpeedup),
       publishNxSpeedup: median(ratios.publishNxSpeedup),
       noopVsCold: median(ratios.noopVsCold),

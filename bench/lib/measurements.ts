@@ -11,6 +11,7 @@ import { delimiter, join } from 'node:path';
 import ts from 'typescript';
 import { branchTips, git, makeTempDir, removeTempDir, type FixtureWorkspace } from '../../e2e/nx-gitops-e2e/src/harness';
 import { buildKustomization, resolveKustomizeCommand } from '../../packages/nx-gitops/src/kustomize/build';
+import { buildKustomizationInProcess } from '../../packages/nx-gitops/src/kustomize/builtin/build';
 import { runWithConcurrency } from '../../packages/nx-gitops/src/lib/exec';
 import type { BatchCallResult, BatchRequest } from './call-batch';
 import { measureCommand, timed, type CommandMeasurement } from './measure';
@@ -28,6 +29,13 @@ export interface PipelineBench extends SyntheticWorkspace {
   renderRequest: BatchRequest;
   /** Every service's `publish-manifest` of the default environment, with the options Nx would pass. */
   publishRequest: BatchRequest;
+  /** {@link renderRequest} with option `kustomize: builtin` on every task. */
+  renderBuiltinRequest: BatchRequest;
+}
+
+/** `request` with one option set on every task (as a configuration of each target would). */
+export function withTaskOption(request: BatchRequest, name: string, value: unknown): BatchRequest {
+  return { ...request, tasks: request.tasks.map((task) => ({ ...task, options: { ...task.options, [name]: value } })) };
 }
 
 function nxBinary(workspace: FixtureWorkspace): string {
@@ -199,6 +207,30 @@ export async function measureKustomizeFloor(bench: SyntheticWorkspace): Promise<
       bench.services.map((service) => () => buildKustomization({ dir: join(bench.workspace.root, overlayDir(service)), command })),
     ),
   );
+  return ms;
+}
+
+/** The render batch called directly with the built-in kustomize engine (no kustomize process), from no rendered output. */
+export async function measureRenderBuiltinBatch(bench: PipelineBench): Promise<CommandMeasurement> {
+  rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
+  const measurement = await measureDirectBatch(bench.renderBuiltinRequest);
+  assertAllRendered(bench);
+  return measurement;
+}
+
+/**
+ * The built-in engine alone: every overlay of {@link measureKustomizeFloor} built in-process, one after
+ * another, each checked to give the binary's bytes (the check is not timed).
+ */
+export async function measureBuiltinKustomize(bench: SyntheticWorkspace): Promise<number> {
+  const dirs = bench.services.map((service) => join(bench.workspace.root, overlayDir(service)));
+  const outputs: string[] = [];
+  const { ms } = await timed(async () => {
+    for (const dir of dirs) outputs.push(buildKustomizationInProcess(dir));
+  });
+  const command = resolveKustomizeCommand();
+  const expected = await buildKustomization({ dir: dirs[0], command });
+  if (outputs[0].replace(/\n$/, '') !== expected) throw new Error(`the built-in kustomize differs from ${command.file} on ${dirs[0]}`);
   return ms;
 }
 
