@@ -132,6 +132,80 @@ spec:
     expect(parse(tree.read('platform/ingress/deploy/argocd/develop.yaml', 'utf-8') ?? '').spec.source.targetRevision).toBe('edge-ingress/develop');
   });
 
+  it('--tool promoter: a GitRepository, a PromotionStrategy through the environments in order, and an Application per environment', async () => {
+    await serviceGenerator(tree, { name: 'shop', environments: ['develop', 'staging', 'production'] });
+    await gitopsAppGenerator(tree, { service: 'shop', tool: 'promoter', manifestRepository: 'git@github.com:acme/manifests.git' });
+    const objects = parseAllDocuments(tree.read('services/shop/deploy/promoter/promotion.yaml', 'utf-8') ?? '').map((d) => d.toJS());
+    expect(objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'promoter.argoproj.io/v1alpha1 GitRepository default/shop',
+      'promoter.argoproj.io/v1alpha1 PromotionStrategy default/shop',
+      'argoproj.io/v1alpha1 Application argocd/shop-develop',
+      'argoproj.io/v1alpha1 Application argocd/shop-staging',
+      'argoproj.io/v1alpha1 Application argocd/shop-production',
+    ]);
+    const [repository, strategy, ...applications] = objects;
+    expect(repository.spec).toEqual({ github: { owner: 'acme', name: 'manifests' }, scmProviderRef: { kind: 'ScmProvider', name: 'github' } });
+    expect(strategy.spec).toEqual({
+      gitRepositoryRef: { name: 'shop' },
+      environments: [
+        { branch: 'shop/develop', autoMerge: true },
+        { branch: 'shop/staging', autoMerge: true },
+        { branch: 'shop/production', autoMerge: false },
+      ],
+    });
+    expect(applications.map((a) => [a.spec.source.repoURL, a.spec.source.targetRevision, a.spec.destination.namespace])).toEqual([
+      ['git@github.com:acme/manifests.git', 'shop/develop', 'develop'],
+      ['git@github.com:acme/manifests.git', 'shop/staging', 'staging'],
+      ['git@github.com:acme/manifests.git', 'shop/production', 'production'],
+    ]);
+  });
+
+  it('--tool promoter: environments from --environments, else the plugin option in nx.json order; Applications sync the active branch of a -next template', async () => {
+    setPluginOptions(tree, {
+      manifestRepository: 'https://gitlab.com/acme/platform/manifests.git',
+      branch: 'env/{environment}-next',
+      environments: { dev: [], qa: ['qa'], live: ['production'] },
+    });
+    await gitopsAppGenerator(tree, { service: 'foo', tool: 'promoter', gitlabProjectId: 7, scmProvider: 'gitlab-acme', promoterNamespace: 'promoter' });
+    const [repository, strategy, ...applications] = parseAllDocuments(tree.read('services/foo/deploy/promoter/promotion.yaml', 'utf-8') ?? '').map((d) => d.toJS());
+    expect(repository.metadata.namespace).toBe('promoter');
+    expect(repository.spec).toEqual({ gitlab: { namespace: 'acme/platform', name: 'manifests', projectId: 7 }, scmProviderRef: { kind: 'ScmProvider', name: 'gitlab-acme' } });
+    expect(strategy.spec.environments).toEqual([
+      { branch: 'env/dev', autoMerge: true },
+      { branch: 'env/qa', autoMerge: true },
+      { branch: 'env/live', autoMerge: false },
+    ]);
+    expect(applications.map((a) => a.spec.source.targetRevision)).toEqual(['env/dev', 'env/qa', 'env/live']);
+
+    await gitopsAppGenerator(tree, { service: 'foo', tool: 'promoter', gitlabProjectId: 7, environments: 'qa,live', output: 'promotion.yaml' });
+    expect(parseAllDocuments(tree.read('promotion.yaml', 'utf-8') ?? '')[1].toJS().spec.environments).toEqual([
+      { branch: 'env/qa', autoMerge: true },
+      { branch: 'env/live', autoMerge: false },
+    ]);
+  });
+
+  it.each([
+    [{ tool: 'promoter' as const, environment: 'production' }, /--environment names one environment/],
+    [{ tool: 'promoter' as const, namespace: 'shop' }, /namespace named after it/],
+    [{ tool: 'argocd' as const, environments: ['develop'] }, /--environments is an option of --tool promoter/],
+    [{ tool: 'flux' as const, scm: 'github' as const }, /--scm is an option of --tool promoter/],
+    [{ tool: 'promoter' as const, manifestRepository: 'https://git.acme.test/acme/manifests.git' }, /Cannot tell which SCM hosts/],
+    [{ tool: 'promoter' as const, manifestRepository: 'https://gitlab.com/acme/manifests.git' }, /needs the numeric project ID/],
+    [{ tool: 'promoter' as const, manifestRepository: 'https://github.com/acme' }, /not a github repository URL/],
+    [{ tool: 'promoter' as const, environments: 'develop,develop' }, /listed twice/],
+    [{ tool: 'promoter' as const, scmProvider: 'My_Provider' }, /scmProviderRef\/name/],
+  ])('--tool promoter refuses %j', async (options, message) => {
+    await expect(gitopsAppGenerator(tree, { service: 'foo', manifestRepository: REPO, ...options })).rejects.toThrow(message);
+    await expect(gitopsAppGenerator(tree, { service: 'foo', manifestRepository: REPO, ...options })).rejects.toBeInstanceOf(GitopsError);
+    expect(tree.exists('services/foo/deploy/promoter/promotion.yaml')).toBe(false);
+  });
+
+  it('--tool promoter names --scmProvider when its name is invalid', async () => {
+    await expect(gitopsAppGenerator(tree, { service: 'foo', manifestRepository: REPO, tool: 'promoter', scmProvider: 'My_Provider' })).rejects.toThrow(
+      expect.objectContaining({ hint: 'Check --scmProvider.' }),
+    );
+  });
+
   it('refuses to overwrite', async () => {
     tree.write('services/foo/deploy/argocd/develop.yaml', 'mine');
     await expect(gitopsAppGenerator(tree, { service: 'foo', manifestRepository: REPO })).rejects.toThrow(/already exists/);

@@ -1,8 +1,9 @@
 /** Options of `nx g nx-gitops:gitops-app` (mirrors schema.json). */
 export interface GitopsAppGeneratorSchema {
   service: string;
-  tool?: 'argocd' | 'flux';
+  tool?: 'argocd' | 'flux' | 'promoter';
   environment?: string;
+  environments?: string[] | string;
   manifestRepository?: string;
   namespace?: string;
   destinationServer?: string;
@@ -10,5 +11,9 @@ export interface GitopsAppGeneratorSchema {
   argocdProject?: string;
   fluxNamespace?: string;
   interval?: string;
+  scm?: 'github' | 'gitlab' | 'gitea' | 'forgejo' | 'bitbucketCloud' | 'azureDevOps';
+  gitlabProjectId?: number;
+  scmProvider?: string;
+  promoterNamespace?: string;
   output?: string;
 }

@@ -2,10 +2,12 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { GitopsError } from '../../../lib/errors';
 
 /**
- * JSON schemas of the objects `gitops-app` writes: the fields Argo CD and Flux require (from their CRDs:
- * Application `spec.project`, `spec.destination`, `spec.source.repoURL`; GitRepository `spec.interval`,
- * `spec.url` with an http/https/ssh scheme; Kustomization `spec.interval`, `spec.prune`, `spec.sourceRef`),
- * plus our own rules: Kubernetes names, a source `path` that is a directory, and no field we do not write.
+ * JSON schemas of the objects `gitops-app` writes: the fields Argo CD, Flux and GitOps Promoter require (from
+ * their CRDs: Application `spec.project`, `spec.destination`, `spec.source.repoURL`; GitRepository `spec.interval`,
+ * `spec.url` with an http/https/ssh scheme; Kustomization `spec.interval`, `spec.prune`, `spec.sourceRef`;
+ * Promoter's GitRepository one SCM block and `spec.scmProviderRef`, PromotionStrategy `spec.environments` with
+ * branches Promoter accepts and `spec.gitRepositoryRef`), plus our own rules: Kubernetes names, a source `path`
+ * that is a directory, and no field we do not write. The test suite also checks every object against the CRDs.
  */
 
 const dnsSubdomain = { type: 'string', maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' };
@@ -120,21 +122,114 @@ export const fluxKustomizationSchema = {
   },
 } as const;
 
+/** Promoter's reference to another object (`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`, at most 253 characters). */
+const promoterObjectName = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' };
+const ownerAndName = {
+  type: 'object',
+  required: ['owner', 'name'],
+  additionalProperties: false,
+  properties: { owner: nonEmpty, name: nonEmpty },
+};
+
+/** Schema of GitOps Promoter's `GitRepository` we write. */
+export const promoterGitRepositorySchema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'promoter.argoproj.io/v1alpha1' },
+    kind: { const: 'GitRepository' },
+    metadata: objectMeta(),
+    spec: {
+      type: 'object',
+      required: ['scmProviderRef'],
+      additionalProperties: false,
+      // Exactly one SCM block, as the CRD's validation rule says.
+      minProperties: 2,
+      maxProperties: 2,
+      properties: {
+        github: ownerAndName,
+        gitea: ownerAndName,
+        forgejo: ownerAndName,
+        bitbucketCloud: ownerAndName,
+        gitlab: {
+          type: 'object',
+          required: ['namespace', 'name', 'projectId'],
+          additionalProperties: false,
+          properties: { namespace: nonEmpty, name: nonEmpty, projectId: { type: 'integer', minimum: 0 } },
+        },
+        azureDevOps: {
+          type: 'object',
+          required: ['project', 'name'],
+          additionalProperties: false,
+          properties: { project: nonEmpty, name: nonEmpty },
+        },
+        scmProviderRef: {
+          type: 'object',
+          required: ['kind', 'name'],
+          additionalProperties: false,
+          properties: { kind: { enum: ['ScmProvider', 'ClusterScmProvider'] }, name: promoterObjectName },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Schema of GitOps Promoter's `PromotionStrategy` we write. */
+export const promoterPromotionStrategySchema = {
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'promoter.argoproj.io/v1alpha1' },
+    kind: { const: 'PromotionStrategy' },
+    metadata: objectMeta(),
+    spec: {
+      type: 'object',
+      required: ['environments', 'gitRepositoryRef'],
+      additionalProperties: false,
+      properties: {
+        gitRepositoryRef: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: promoterObjectName } },
+        environments: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            required: ['branch', 'autoMerge'],
+            additionalProperties: false,
+            properties: {
+              // The CRD: at most 100 characters, not starting with '-', without ':' or '..'.
+              branch: { type: 'string', minLength: 1, maxLength: 100, pattern: '^(?!-)(?!.*(:|\\.\\.)).+$' },
+              autoMerge: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 const ajv = new Ajv({ allErrors: false, strict: false });
+/** Validators by `<apiVersion>/<kind>`: Flux and Promoter both have a `GitRepository`. */
 const validators: Record<string, ValidateFunction | undefined> = {
-  Application: ajv.compile(argocdApplicationSchema),
-  GitRepository: ajv.compile(fluxGitRepositorySchema),
-  Kustomization: ajv.compile(fluxKustomizationSchema),
+  'argoproj.io/v1alpha1/Application': ajv.compile(argocdApplicationSchema),
+  'source.toolkit.fluxcd.io/v1/GitRepository': ajv.compile(fluxGitRepositorySchema),
+  'kustomize.toolkit.fluxcd.io/v1/Kustomization': ajv.compile(fluxKustomizationSchema),
+  'promoter.argoproj.io/v1alpha1/GitRepository': ajv.compile(promoterGitRepositorySchema),
+  'promoter.argoproj.io/v1alpha1/PromotionStrategy': ajv.compile(promoterPromotionStrategySchema),
 };
 
 /** The option that sets the value at an instance path, for the hint. */
-function optionFor(instancePath: string): string {
+function optionFor({ instancePath, keyword }: ErrorObject): string {
   if (/^\/spec\/(source\/repoURL|url)/.test(instancePath)) return '--manifestRepository';
+  if (/^\/spec\/(github|gitlab|gitea|forgejo|bitbucketCloud|azureDevOps)\b/.test(instancePath)) return '--manifestRepository and --scm';
+  if (instancePath === '/spec' && /^(min|max)Properties$/.test(keyword)) return '--scm';
+  if (/^\/spec\/scmProviderRef/.test(instancePath)) return '--scmProvider';
+  if (/^\/spec\/environments/.test(instancePath)) return '--environments and the "branch" plugin option in nx.json';
   if (/^\/spec\/destination\/server/.test(instancePath)) return '--destinationServer';
   if (/^\/spec\/(destination\/namespace|targetNamespace)/.test(instancePath)) return '--namespace';
   if (/^\/spec\/interval/.test(instancePath)) return '--interval';
   if (/^\/spec\/project/.test(instancePath)) return '--argocdProject';
-  if (/^\/metadata\/namespace/.test(instancePath)) return '--argocdNamespace or --fluxNamespace';
+  if (/^\/metadata\/namespace/.test(instancePath)) return '--argocdNamespace, --fluxNamespace or --promoterNamespace';
   if (/^\/spec\/(source\/(targetRevision|path)|ref|path)/.test(instancePath)) return 'the "branch" and "path" plugin options in nx.json';
   return 'the service name or --environment';
 }
@@ -148,7 +243,7 @@ function describe(error: ErrorObject): string {
 /** One object `gitops-app` is about to write. */
 export interface GitopsObject {
   apiVersion: string;
-  kind: 'Application' | 'GitRepository' | 'Kustomization';
+  kind: 'Application' | 'GitRepository' | 'Kustomization' | 'PromotionStrategy';
   metadata: { name: string; namespace: string };
   spec: Record<string, unknown>;
 }
@@ -158,15 +253,15 @@ export interface GitopsObject {
  * option that sets it, so a file the GitOps tool would reject is never written.
  */
 export function validateGitopsObject(object: GitopsObject): void {
-  const validate = validators[object.kind];
+  const validate = validators[`${object.apiVersion}/${object.kind}`];
   if (!validate) {
-    throw new GitopsError(`Cannot validate an object of kind "${object.kind}".`);
+    throw new GitopsError(`Cannot validate an object of kind "${object.kind}" (${object.apiVersion}).`);
   }
   const label = `${object.kind} "${object.metadata?.name}"`;
   if (!validate(object)) {
     const error = (validate.errors ?? [])[0];
     throw new GitopsError(`The ${label} would be invalid: ${describe(error)}.`, {
-      hint: `Check ${optionFor(error.instancePath)}.`,
+      hint: `Check ${optionFor(error)}.`,
     });
   }
 }

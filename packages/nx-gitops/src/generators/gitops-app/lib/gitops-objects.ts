@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
+import { activeBranchOf } from '../../../publish/hydrator';
 import type { GitopsObject } from './gitops-object-schemas';
+import type { ScmKind, ScmRepositorySpec } from './scm-repository';
 
 /** Everything the deploy objects of one service and environment depend on. */
 export interface GitopsObjectsInput {
@@ -24,6 +26,15 @@ export interface GitopsObjectsInput {
 /** Fills `{project}` and `{environment}` in a publish template, as the publisher does. */
 export function fillTemplate(template: string, values: { project: string; environment: string }): string {
   return template.replace(/\{project\}/g, values.project).replace(/\{environment\}/g, values.environment);
+}
+
+/**
+ * The branch a GitOps tool deploys for an environment: the publish branch, or its active branch when the `branch`
+ * template itself ends in `-next` (Promoter merges `<active>-next` into `<active>`, and Argo CD syncs `<active>`).
+ */
+export function activeBranch(input: Pick<GitopsObjectsInput, 'branchTemplate' | 'project' | 'environment'>): string {
+  const branch = fillTemplate(input.branchTemplate, input);
+  return activeBranchOf(branch) ?? branch;
 }
 
 /** The folder (`.` for the branch root) and file name of the published manifest. */
@@ -51,7 +62,7 @@ export function buildArgocdApplication(input: GitopsObjectsInput): GitopsObject 
       project: input.argocdProject,
       source: {
         repoURL: input.repositoryUrl,
-        targetRevision: fillTemplate(input.branchTemplate, input),
+        targetRevision: activeBranch(input),
         path: dir,
         directory: { include: file },
       },
@@ -76,7 +87,7 @@ export function buildFluxObjects(input: GitopsObjectsInput): GitopsObject[] {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'GitRepository',
       metadata: { name, namespace: input.fluxNamespace },
-      spec: { interval: input.interval, url: input.repositoryUrl, ref: { branch: fillTemplate(input.branchTemplate, input) } },
+      spec: { interval: input.interval, url: input.repositoryUrl, ref: { branch: activeBranch(input) } },
     },
     {
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
@@ -91,4 +102,50 @@ export function buildFluxObjects(input: GitopsObjectsInput): GitopsObject[] {
       },
     },
   ];
+}
+
+/** What GitOps Promoter's objects for one service add to {@link GitopsObjectsInput}. */
+export interface PromoterObjectsInput extends Omit<GitopsObjectsInput, 'environment' | 'namespace'> {
+  /** The environments in the order a change is promoted through them. */
+  environments: readonly string[];
+  /** The provider block of the `GitRepository` (`github: { owner, name }`, …). */
+  scm: { kind: ScmKind; spec: ScmRepositorySpec };
+  /** Name of the `ScmProvider` (or `ClusterScmProvider`) that holds the SCM credentials. */
+  scmProvider: string;
+  /** Namespace of the `GitRepository` and `PromotionStrategy` (that of the `ScmProvider` and its Secret). */
+  promoterNamespace: string;
+}
+
+/**
+ * GitOps Promoter's objects for one service: the `GitRepository` of the manifest repository, a
+ * `PromotionStrategy` whose environments are the service's active branches in promotion order (merged
+ * automatically into every environment but the last, whose pull request waits for a person), and one Argo CD
+ * `Application` per environment syncing the active branch into the namespace named after the environment. The
+ * hydrator (`publish-manifest` with `promotion: next`) writes `<branch>-next`; Promoter proposes it into `<branch>`.
+ */
+export function buildPromoterObjects(input: PromoterObjectsInput): GitopsObject[] {
+  const name = input.project;
+  const gitRepository: GitopsObject = {
+    apiVersion: 'promoter.argoproj.io/v1alpha1',
+    kind: 'GitRepository',
+    metadata: { name, namespace: input.promoterNamespace },
+    spec: {
+      [input.scm.kind]: input.scm.spec,
+      scmProviderRef: { kind: 'ScmProvider', name: input.scmProvider },
+    },
+  };
+  const promotionStrategy: GitopsObject = {
+    apiVersion: 'promoter.argoproj.io/v1alpha1',
+    kind: 'PromotionStrategy',
+    metadata: { name, namespace: input.promoterNamespace },
+    spec: {
+      gitRepositoryRef: { name },
+      environments: input.environments.map((environment, index) => ({
+        branch: activeBranch({ ...input, environment }),
+        autoMerge: index < input.environments.length - 1,
+      })),
+    },
+  };
+  const applications = input.environments.map((environment) => buildArgocdApplication({ ...input, environment, namespace: environment }));
+  return [gitRepository, promotionStrategy, ...applications];
 }

@@ -5,12 +5,24 @@ import { readDefaultEnvironment, readPluginOptions } from '../../lib/plugin-entr
 import { assertDnsLabel } from '../../lib/validate-names';
 import type { GitopsAppGeneratorSchema } from '../schema';
 import { findServiceRoot } from './find-service-root';
+import { promotionEnvironments } from './promotion-environments';
 import { clusterRepositoryUrl, type GitopsTool } from './repository-url';
+import { scmRepositorySpec, type ScmKind, type ScmRepositorySpec } from './scm-repository';
+
+/** The tools `--tool` takes. */
+export type GitopsAppTool = GitopsTool | 'promoter';
+
+/** What `--tool promoter` adds: the environments in promotion order and the SCM of the repository. */
+export interface NormalizedPromotionOptions {
+  environments: string[];
+  scm: { kind: ScmKind; spec: ScmRepositorySpec };
+  scmProvider: string;
+}
 
 /** gitops-app options with every default filled in, plus what they resolve to in the workspace. */
 export interface NormalizedGitopsAppOptions {
   service: string;
-  tool: GitopsTool;
+  tool: GitopsAppTool;
   environment: string;
   manifestRepository: string;
   namespace: string;
@@ -19,7 +31,10 @@ export interface NormalizedGitopsAppOptions {
   argocdProject: string;
   fluxNamespace: string;
   interval: string;
+  promoterNamespace: string;
   output: string;
+  /** Set with `--tool promoter` only. */
+  promotion?: NormalizedPromotionOptions;
 }
 
 /** The publish templates of the workspace, so the objects point where `publish-manifest` writes. */
@@ -39,9 +54,10 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
   const root = findServiceRoot(tree, service);
 
   const tool = options.tool ?? 'argocd';
-  if (tool !== 'argocd' && tool !== 'flux') {
-    throw new GitopsError(`Unknown --tool "${String(tool)}".`, { hint: 'Pass --tool argocd or --tool flux.' });
+  if (tool !== 'argocd' && tool !== 'flux' && tool !== 'promoter') {
+    throw new GitopsError(`Unknown --tool "${String(tool)}".`, { hint: 'Pass --tool argocd, --tool flux or --tool promoter.' });
   }
+  assertOptionsFitTool(tool, options);
   const environment = options.environment ?? readDefaultEnvironment(tree);
   assertDnsLabel({ value: environment, what: 'environment name', option: '--environment' });
 
@@ -51,12 +67,17 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
       hint: 'Pass --manifestRepository, or set "manifestRepository" in the nx-gitops plugin options (nx g nx-gitops:init --manifestRepository=<url>).',
     });
   }
-  const manifestRepository = clusterRepositoryUrl(repository, tool);
+  // Promoter's Applications are Argo CD's: the URL takes the form Argo CD clones.
+  const manifestRepository = clusterRepositoryUrl(repository, tool === 'promoter' ? 'argocd' : tool);
 
   const namespace = options.namespace ?? environment;
   assertDnsLabel({ value: namespace, what: 'namespace', option: '--namespace' });
 
-  const output = normalizePath(options.output ?? joinPathFragments(root, 'deploy', tool, `${environment}.yaml`)).replace(/^\.?\/+/, '');
+  const promoterNamespace = options.promoterNamespace ?? 'default';
+  assertDnsLabel({ value: promoterNamespace, what: 'namespace', option: '--promoterNamespace' });
+
+  const defaultFile = tool === 'promoter' ? 'promotion.yaml' : `${environment}.yaml`;
+  const output = normalizePath(options.output ?? joinPathFragments(root, 'deploy', tool, defaultFile)).replace(/^\.?\/+/, '');
   if (!output || output.split('/').includes('..')) {
     throw new GitopsError(`--output "${options.output}" is not a file inside the workspace.`, { hint: 'Pass a file path relative to the workspace root.' });
   }
@@ -72,8 +93,47 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
     argocdProject: options.argocdProject ?? 'default',
     fluxNamespace: options.fluxNamespace ?? 'flux-system',
     interval: options.interval ?? '1m',
+    promoterNamespace,
     output,
+    promotion:
+      tool === 'promoter'
+        ? normalizePromotion({ tree, options, repository, serviceRoot: root, pluginEnvironments: pluginOptions.environments, defaultEnvironment: readDefaultEnvironment(tree) })
+        : undefined,
     branchTemplate: pluginOptions.branch ?? DEFAULT_PLUGIN_OPTIONS.branch,
     pathTemplate: pluginOptions.path ?? DEFAULT_PLUGIN_OPTIONS.path,
   };
+}
+
+/** Options that mean something for one kind of tool only, refused with the others rather than ignored. */
+function assertOptionsFitTool(tool: GitopsAppTool, options: GitopsAppGeneratorSchema): void {
+  const promoterOnly = (['environments', 'scm', 'gitlabProjectId', 'scmProvider', 'promoterNamespace'] as const).filter((key) => options[key] !== undefined);
+  if (tool !== 'promoter' && promoterOnly.length > 0) {
+    throw new GitopsError(`--${promoterOnly[0]} is an option of --tool promoter.`, {
+      hint: tool === 'argocd' || tool === 'flux' ? `Drop --${promoterOnly[0]}, or pass --tool promoter.` : 'Pass --tool promoter.',
+    });
+  }
+  if (tool === 'promoter' && options.environment !== undefined) {
+    throw new GitopsError('--environment names one environment; GitOps Promoter promotes through several.', {
+      hint: 'Pass the environments in promotion order with --environments=develop,staging,production.',
+    });
+  }
+  if (tool === 'promoter' && options.namespace !== undefined) {
+    throw new GitopsError('With --tool promoter each environment deploys to the namespace named after it.', {
+      hint: 'Drop --namespace, or write one Application per environment with --tool argocd --environment <env> --namespace <ns>.',
+    });
+  }
+}
+
+function normalizePromotion(input: {
+  tree: Tree;
+  options: GitopsAppGeneratorSchema;
+  repository: string;
+  serviceRoot: string;
+  pluginEnvironments?: Record<string, unknown>;
+  defaultEnvironment: string;
+}): NormalizedPromotionOptions {
+  const { options } = input;
+  const environments = promotionEnvironments({ ...input, environments: options.environments });
+  const { scm, spec } = scmRepositorySpec({ url: input.repository, scm: options.scm, gitlabProjectId: options.gitlabProjectId });
+  return { environments, scm: { kind: scm, spec }, scmProvider: options.scmProvider ?? scm.toLowerCase() };
 }
