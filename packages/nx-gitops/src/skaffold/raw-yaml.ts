@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { GitopsError } from '../lib/errors';
+import { readBoundedFile, readLimits } from '../manifests/yaml-limits';
 import { goGlob } from './go-glob';
 
 /** The files under `path` in Go's walk order (sorted, depth first); symlinks are not followed, as godirwalk does. */
@@ -136,6 +137,9 @@ export function readRawYamlFile(options: { file: string; configFile: string }): 
         hint: 'Match the directory with a glob (for example "k8s/*"), whose matches skaffold walks, or list its files.',
       });
     }
+    // A file over the size limit is refused before it is read.
+    const size = statSync(options.file).size;
+    if (size > readLimits().maxBytes) readBoundedFile(options.file);
     bytes = readFileSync(options.file);
   } catch (error) {
     if (error instanceof GitopsError) throw error;

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { runWithConcurrency } from '../lib/exec';
 import { type KustomizeEngine, buildKustomizationWithEngine } from '../kustomize/build';
+import { readJsonFile } from '../manifests/yaml-limits';
 import { parseManifests, serializeManifests, type ManifestDocument } from '../manifests/yaml';
 import type { RenderedImage } from '../manifests/render-output';
 import { pinDigests } from '../registry/pin-digests';
@@ -93,14 +93,8 @@ export function parseImagesOption(entries: readonly string[]): PrebuiltImage[] {
 
 /** Reads skaffold's build-output file `{"builds":[{"imageName","tag"}]}`; errors name the file and the option. */
 export function readBuildArtifactsFile(file: string): PrebuiltImage[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new GitopsError(`Cannot read the build artifacts file ${file}: ${(error as Error).message}`, {
-      hint: 'Point "buildArtifacts" at the file "skaffold build --file-output" writes.',
-    });
-  }
+  // Bounded, and an error never quotes the file's content.
+  const parsed = readJsonFile({ file, hint: 'Point "buildArtifacts" at the file "skaffold build --file-output" writes.' });
   const builds = (parsed as { builds?: unknown }).builds;
   if (!Array.isArray(builds) || builds.some((build) => typeof build?.imageName !== 'string' || typeof build?.tag !== 'string')) {
     throw new GitopsError(`${file} is not a build artifacts file: expected {"builds":[{"imageName":"…","tag":"…"}]}.`, {
