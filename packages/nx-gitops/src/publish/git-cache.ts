@@ -21,6 +21,8 @@ export interface GitIdentity {
 export interface BranchUpdate {
   branch: string;
   commit: string;
+  /** Push options (`git push -o`) the push of this branch carries; such a branch is pushed on its own. */
+  pushOptions?: readonly string[];
 }
 
 /** The id git gives the empty tree; diffs of a new branch start from it. */
@@ -520,11 +522,13 @@ export class ManifestRepositoryCache {
   /**
    * Pushes every update in one `git push` (atomic when asked) and returns each ref's outcome. Rejections
    * are results, not errors; a push that fails before any ref is reported throws (with git's message,
-   * redacted), and a server without atomic pushes throws {@link AtomicPushUnsupportedError}.
+   * redacted), and a server without atomic pushes throws {@link AtomicPushUnsupportedError}. `pushOptions`
+   * go to the whole push (`-o`), so a caller gives them only with the updates they belong to.
    */
-  async push(updates: readonly BranchUpdate[], options: { atomic: boolean }): Promise<Map<string, RefPushResult>> {
+  async push(updates: readonly BranchUpdate[], options: { atomic: boolean; pushOptions?: readonly string[] }): Promise<Map<string, RefPushResult>> {
     const refspecs = updates.map((update) => `${update.commit}:refs/heads/${update.branch}`);
-    const args = ['push', '--porcelain', '--no-verify', ...(options.atomic ? ['--atomic'] : []), '--', this.access.url, ...refspecs];
+    const pushOptions = (options.pushOptions ?? []).flatMap((option) => ['-o', option]);
+    const args = ['push', '--porcelain', '--no-verify', ...(options.atomic ? ['--atomic'] : []), ...pushOptions, '--', this.access.url, ...refspecs];
     const result = await this.remote(args, 'push', { allowFailure: true });
     const byRef = parsePushPorcelain(result.stdout);
     if (result.exitCode !== 0 && options.atomic && isAtomicUnsupported(result.stderr)) {

@@ -41,7 +41,18 @@ export interface PublishManifestOptions {
   messageStyle?: MessageStyle;
   /** The longest one git network command (list, fetch, push) may take, in seconds; a stall of 30 s (or this, if less) also fails. */
   networkTimeoutSeconds?: number;
+  /** Push to a pull-request branch created from the target branch and open a pull request into it, instead of pushing to the branch. */
+  pullRequest?: boolean;
+  /** Template of the pull-request branch: `{branch}`, `{project}`, `{environment}`, and `{shortSourceCommit}` or `{sourceCommit}`. */
+  pullRequestBranch?: string;
+  /** The forge that opens the pull request; derived from the repository URL when not set. */
+  forge?: Forge;
+  /** Base URL of the forge's API (GitHub: `https://api.github.com`, `https://<host>/api/v3`). */
+  forgeApiUrl?: string;
 }
+
+/** Where the manifest repository lives, for pull-request mode: GitHub through its REST API, GitLab through push options. */
+export type Forge = 'github' | 'gitlab';
 
 /** The defaults schema.json declares, applied again here for callers that bypass Nx. */
 export const PUBLISH_DEFAULTS = {
@@ -57,6 +68,8 @@ export const PUBLISH_DEFAULTS = {
   networkTimeoutSeconds: 180,
   hydratorMetadata: true,
   promotion: 'none',
+  pullRequest: false,
+  pullRequestBranch: '{branch}-pr/{shortSourceCommit}',
 } as const satisfies PublishManifestOptions;
 
 /** The identity commits carry when neither the options nor the workspace's git config name one. */

@@ -4,6 +4,7 @@ import { redact, secretsFromEnv } from '../lib/redact';
 import { withoutCredentials } from './commit-message';
 import { defaultCacheRoot } from './git-cache';
 import { publishToRepository, type PublishOutcome } from './publisher';
+import { settlePullRequest, type PullRequestReport } from './pull-request';
 import { writePublishReport, type PublishReportEntry } from './report';
 import { readRenderedOutput, resolveTarget, type PublishTarget, type RenderedOutput, type ResolvedTarget } from './request';
 import { findRenderDrift, refuseStaleReplay } from './replay-check';
@@ -14,6 +15,8 @@ import { readWorkspaceGitInfo } from './workspace-info';
 export interface TargetOutcome extends PublishOutcome {
   /** The manifest repository, without credentials (`null` when the target failed before naming one). */
   repository: string | null;
+  /** With `pullRequest`: what the pull-request step did. */
+  pullRequest?: PullRequestReport;
 }
 
 /** The result of a publish run: `success` is false when any target failed. */
@@ -134,7 +137,21 @@ export async function publishManifests(options: {
         allowInsecureTransport: group[0].allowInsecureTransport,
         networkTimeoutSeconds: Math.max(...group.map((resolved) => resolved.networkTimeoutSeconds)),
       });
-      return results.map((result) => ({ ...result, repository: withoutCredentials(repository) }));
+      const outcomes = results.map((result) => ({ ...result, repository: withoutCredentials(repository) }));
+      return Promise.all(
+        outcomes.map((outcome) => {
+          const resolved = group.find((each) => each.request.id === outcome.id);
+          if (!resolved?.pullRequest) return outcome;
+          return settlePullRequest({
+            plan: resolved.pullRequest,
+            outcome,
+            env,
+            allowInsecureTransport: resolved.allowInsecureTransport,
+            timeoutSeconds: resolved.networkTimeoutSeconds,
+            log: loggerFor(targetsById.get(outcome.id)!),
+          });
+        }),
+      );
     }),
   );
   outcomes.push(...published.flat());
@@ -150,6 +167,7 @@ export async function publishManifests(options: {
     attempts: outcome.attempts,
     dryRun: outcome.dryRun,
     ...(dirtyById.get(outcome.id)?.length ? { dirtySources: dirtyById.get(outcome.id) } : {}),
+    ...(outcome.pullRequest ? { pullRequest: outcome.pullRequest } : {}),
     ...(outcome.error !== undefined ? { error: redact(outcome.error, secretsFromEnv(env)) } : {}),
   }));
   const reportPath = await writePublishReport({ workspaceRoot: options.workspaceRoot, entries });

@@ -39,6 +39,13 @@ export interface PublishRequest {
   activeBranch?: string;
   /** The source commit to note in `refs/notes/hydrator.metadata` on the branch head when nothing changed. */
   note?: string;
+  /**
+   * A missing `branch` whose tree would equal `baseBranch`'s (or differ only in generated files) is
+   * `unchanged` and not created (pull-request mode: no branch without a change to review).
+   */
+  comparedWithBase?: boolean;
+  /** Push options the push of `branch` carries (GitLab's `merge_request.*`); the branch is pushed on its own. */
+  pushOptions?: readonly string[];
 }
 
 /** What publishing one request did. */
@@ -372,18 +379,24 @@ async function pushJobs(options: {
   loggerFor: (request: PublishRequest) => GitopsLogger;
 }): Promise<BranchJob[]> {
   const { cache, jobs, attempt, maxAttempts, loggerFor } = options;
-  const updates = jobs.map((job) => ({ branch: job.branch, commit: job.built!.head! }));
+  const updates: BranchUpdate[] = jobs.map((job) => ({ branch: job.branch, commit: job.built!.head!, pushOptions: job.requests[0].pushOptions }));
   const push = async (list: readonly BranchUpdate[]): Promise<Map<string, RefPushResult>> => {
+    // Only a list of one carries push options: they apply to every ref of a push.
+    const pushOptions = list.length === 1 ? list[0].pushOptions : undefined;
     try {
-      return await cache.push(list, { atomic: options.pushMode.atomic && list.length > 1 });
+      return await cache.push(list, { atomic: options.pushMode.atomic && list.length > 1, pushOptions });
     } catch (error) {
       if (!(error instanceof AtomicPushUnsupportedError)) throw error;
       options.pushMode.atomic = false;
       for (const job of jobs) loggerFor(job.requests[0]).verbose('The manifest repository refuses atomic pushes; pushing each branch on its own.');
-      return cache.push(list, { atomic: false });
+      return cache.push(list, { atomic: false, pushOptions });
     }
   };
-  const results = await pushIsolatingRefusals({ push, updates });
+  const plain = updates.filter((update) => !update.pushOptions?.length);
+  const results = plain.length > 0 ? await pushIsolatingRefusals({ push, updates: plain }) : new Map<string, RefPushResult>();
+  for (const update of updates) {
+    if (update.pushOptions?.length) for (const [branch, result] of await push([update])) results.set(branch, result);
+  }
   const retry: BranchJob[] = [];
   for (const job of jobs) {
     const result = results.get(job.branch)!;
@@ -477,9 +490,13 @@ async function buildBranches(options: {
           ? new GitopsError(`The active branch "${baseBranch}" does not exist in the manifest repository; "${job.branch}" is created from it, never as an orphan.`, {
               hint: `Publish once with the "promotion" option set to "none" to create "${baseBranch}", then publish with "next".`,
             })
-          : new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
-              hint: 'Create it, or change or remove the "baseBranch" option.',
-            }),
+          : job.requests[0].comparedWithBase
+            ? new GitopsError(`The branch "${baseBranch}" does not exist in the manifest repository: a pull request needs it to merge into.`, {
+                hint: `Publish once with the "pullRequest" option set to false to create "${baseBranch}", or create it by hand.`,
+              })
+            : new GitopsError(`The base branch "${baseBranch}" does not exist in the manifest repository.`, {
+                hint: 'Create it, or change or remove the "baseBranch" option.',
+              }),
       );
       continue;
     }
@@ -523,7 +540,9 @@ async function buildBranches(options: {
       planned.map(({ state }, index) => async () => {
         const newTree = roots[index];
         const onlyGenerated = generatedRootOf.get(state) === newTree;
-        const status = onlyGenerated && state.branchExists ? 'unchanged' : decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
+        const sameAsBase = !state.branchExists && state.headTree !== null && state.job.requests[round].comparedWithBase === true && (onlyGenerated || newTree === state.headTree);
+        const status =
+          (onlyGenerated && state.branchExists) || sameAsBase ? 'unchanged' : decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
         const diff = dryRun && status !== 'unchanged' ? await cache.diff(state.headTree ?? EMPTY_TREE, newTree) : undefined;
         return { state, newTree, status, diff, previousCommit: state.branchExists ? state.head : null };
       }),
@@ -542,11 +561,14 @@ async function buildBranches(options: {
     for (const { state, newTree, status, diff, previousCommit } of decided) {
       state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
       if (status !== 'unchanged') state.headTree = newTree;
-      state.branchExists = true;
+      // A branch compared with its base and left unchanged is still missing.
+      if (status !== 'unchanged' || state.branchExists || !state.job.requests[round].comparedWithBase) state.branchExists = true;
     }
   }
   for (const state of states) {
-    if (!state.job.done) state.job.built = { remoteTip: state.remoteTip, head: state.head, requests: state.built };
+    // Nothing to create: the branch stays missing, and there is nothing to push.
+    const head = state.remoteTip === null && !state.branchExists ? null : state.head;
+    if (!state.job.done) state.job.built = { remoteTip: state.remoteTip, head, requests: state.built };
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { withFileLock } from './file-lock';
 import type { PublishStatus } from './plan';
+import type { PullRequestReport } from './pull-request';
 
 /** Where the publish report goes, relative to the workspace root. */
 export const PUBLISH_REPORT_PATH = join('dist', 'manifests', 'publish-report.json');
@@ -21,6 +22,8 @@ export interface PublishReportEntry {
   dryRun: boolean;
   /** Files that differed from `HEAD` and were published anyway (`allowDirty`), workspace-relative. */
   dirtySources?: string[];
+  /** With `pullRequest`: what was opened, updated or superseded, and where. */
+  pullRequest?: PullRequestReport;
   error?: string;
 }
 

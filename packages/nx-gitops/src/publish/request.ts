@@ -8,6 +8,7 @@ import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, type Pro
 import { activeBranchOf, hydratorFiles, NEXT_BRANCH_SUFFIX } from './hydrator';
 import { DEFAULT_AUTHOR, MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS, type PublishManifestOptions } from './options';
 import type { PublishRequest } from './publisher';
+import { planPullRequest, type PullRequestPlan } from './pull-request';
 import type { ChangedSource } from './source-status';
 import { resolveBranchName, resolveRepositoryPath, templateUses } from './templates';
 import type { WorkspaceGitInfo } from './workspace-info';
@@ -36,6 +37,8 @@ export interface ResolvedTarget {
   sourceDirty: boolean;
   /** Workspace-relative files that differed from `HEAD` and were published anyway. */
   dirtySources: string[];
+  /** With `pullRequest`: the pull request to open once the request's branch (the pull-request branch) is pushed. */
+  pullRequest?: PullRequestPlan;
 }
 
 /**
@@ -190,6 +193,11 @@ export function resolveTarget(options: {
   const values = { project: target.project, environment };
   const named = resolveBranchName({ template: opts.branch, values });
   const path = resolveRepositoryPath({ template: opts.path, values });
+  if (opts.pullRequest && (opts.promotion === 'next' || activeBranchOf(named) !== null || opts.baseBranch)) {
+    throw new GitopsError(`Refusing "pullRequest" for ${target.project}/${environment} with ${opts.baseBranch ? '"baseBranch"' : 'promotion "next"'}: the pull request goes into the branch itself, which must exist.`, {
+      hint: 'Remove the "baseBranch" option or set "promotion" to "none" (and use a branch that does not end in -next), or set "pullRequest" to false.',
+    });
+  }
   const promotion = resolvePromotion({ project: target.project, environment, named, promotion: opts.promotion, baseBranch: opts.baseBranch, workspace });
   const branch = promotion?.branch ?? named;
   const baseBranch = promotion?.activeBranch ?? (opts.baseBranch ? resolveBranchName({ template: opts.baseBranch, values, option: 'baseBranch' }) : null);
@@ -232,20 +240,38 @@ export function resolveTarget(options: {
     opts.hydratorMetadata && workspace.source
       ? hydratorFiles({ source: workspace.source, manifestDir: posix.dirname(path) === '.' ? '' : posix.dirname(path), command: `npx nx run ${target.project}:render:${environment}` })
       : [];
+  const location = resolveRepositoryLocation(repository, workspaceRoot);
+  const pullRequest = opts.pullRequest
+    ? planPullRequest({
+        workspaceRoot,
+        repository: location,
+        env,
+        rendered,
+        targetBranch: branch,
+        sourceCommit: workspace.head,
+        message,
+        pullRequestBranch: opts.pullRequestBranch,
+        forge: opts.forge,
+        forgeApiUrl: opts.forgeApiUrl,
+      })
+    : undefined;
   return {
-    repository: resolveRepositoryLocation(repository, workspaceRoot),
+    repository: location,
     dryRun: opts.dryRun,
     maxAttempts: opts.maxAttempts,
     allowInsecureTransport: opts.allowInsecureTransport,
     networkTimeoutSeconds: opts.networkTimeoutSeconds,
     sourceDirty,
     dirtySources: changed.map((entry) => entry.path),
+    ...(pullRequest ? { pullRequest } : {}),
     request: {
       id: target.id,
       project: target.project,
       environment,
-      branch,
-      baseBranch,
+      // Pull-request mode: the pull-request branch, created from the target branch and compared with it.
+      branch: pullRequest?.headBranch ?? branch,
+      baseBranch: pullRequest ? branch : baseBranch,
+      ...(pullRequest ? { comparedWithBase: true, pushOptions: pullRequest.pushOptions } : {}),
       mode: opts.mode,
       replaceDir,
       files: [{ path, sourceFile: rendered.manifestFile }, ...generated.map((file) => ({ ...file, generated: true as const }))],

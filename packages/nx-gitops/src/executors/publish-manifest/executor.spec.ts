@@ -61,10 +61,15 @@ describe('publish-manifest schema', () => {
       hydratorMetadata: false,
       promotion: 'next',
       messageStyle: 'argocd',
+      pullRequest: true,
+      pullRequestBranch: '{branch}-review/{shortSourceCommit}',
+      forge: 'github',
+      forgeApiUrl: 'https://ghe.example.com/api/v3',
     };
     expect(validate(everyOption)).toBe(true);
     expect(validate({ mode: 'overwrite' })).toBe(false);
     expect(validate({ maxAttempts: 0 })).toBe(false);
+    expect(validate({ forge: 'bitbucket' })).toBe(false);
   });
 
   it('declares the same defaults as the code', () => {
