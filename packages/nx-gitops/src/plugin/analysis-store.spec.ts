@@ -1,23 +1,15 @@
 /** The graph cache: analyses kept under the workspace data directory and reused while what they read is unchanged. */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useTempWorkspace } from '../testing/temp-workspace';
 import type { CreateNodesContext } from '@nx/devkit';
 import { createNodes } from './create-nodes';
 
-let workspaceRoot: string;
-beforeEach(() => {
-  workspaceRoot = mkdtempSync(join(tmpdir(), 'nx-gitops-store-'));
-});
-afterEach(() => rmSync(workspaceRoot, { recursive: true, force: true }));
+const workspace = useTempWorkspace('nx-gitops-store-');
+const write = workspace.write;
 
-function write(path: string, text: string) {
-  mkdirSync(dirname(join(workspaceRoot, path)), { recursive: true });
-  writeFileSync(join(workspaceRoot, path), text);
-}
-
-const context = (): CreateNodesContext => ({ workspaceRoot, nxJsonConfiguration: {} });
-const storeDir = () => join(workspaceRoot, '.nx', 'workspace-data', 'nx-gitops');
+const context = (): CreateNodesContext => ({ workspaceRoot: workspace.root, nxJsonConfiguration: {} });
+const storeDir = () => join(workspace.root, '.nx', 'workspace-data', 'nx-gitops');
 
 async function renderInputs(): Promise<unknown[]> {
   const results = await createNodes[1](['services/foo/skaffold.yaml'], {}, context());

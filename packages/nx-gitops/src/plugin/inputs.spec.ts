@@ -3,24 +3,17 @@
  * workspace and checks the inputs, the cache setting and the graph edges that `createNodes` and
  * `createDependencies` give for it.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { useTempWorkspace } from '../testing/temp-workspace';
 import type { CreateDependenciesContext, CreateNodesContext, TargetConfiguration } from '@nx/devkit';
 import { createDependencies, createNodes } from '../index';
 import { BUILD_ARTIFACTS_CONTENT_INPUT, GIT_STATE_COMMANDS } from './create-nodes';
 import { listRenderSources } from './render-sources';
 
-let workspaceRoot: string;
-beforeEach(() => {
-  workspaceRoot = mkdtempSync(join(tmpdir(), 'nx-gitops-inputs-'));
-});
-afterEach(() => rmSync(workspaceRoot, { recursive: true, force: true }));
-
-function write(path: string, text: string) {
-  mkdirSync(dirname(join(workspaceRoot, path)), { recursive: true });
-  writeFileSync(join(workspaceRoot, path), text);
-}
+const workspace = useTempWorkspace('nx-gitops-inputs-');
+const write = workspace.write;
 
 /** A v4 service `foo` with the given skaffold.yaml body (after apiVersion/kind) and a base overlay. */
 function service(body: string, name = 'foo') {
@@ -31,7 +24,7 @@ function service(body: string, name = 'foo') {
 }
 
 async function renderTarget(options: Record<string, unknown> = {}, name = 'foo'): Promise<TargetConfiguration> {
-  const context: CreateNodesContext = { workspaceRoot, nxJsonConfiguration: {} };
+  const context: CreateNodesContext = { workspaceRoot: workspace.root, nxJsonConfiguration: {} };
   const results = await createNodes[1]([`services/${name}/skaffold.yaml`], options, context);
   return results[0][1].projects![`services/${name}`].targets!.render;
 }
@@ -144,7 +137,7 @@ manifests:
     const target = await renderTarget();
     expect(fileInputs(target)).toContain('{workspaceRoot}/libs/common/**/*');
     const dependencyContext = {
-      workspaceRoot,
+      workspaceRoot: workspace.root,
       nxJsonConfiguration: {},
       externalNodes: {},
       fileMap: { projectFileMap: {}, nonProjectFiles: [] },
@@ -214,8 +207,8 @@ profiles:
 `);
     write('services/foo/k8s/production/kustomization.yaml', 'resources:\n- ../base\ncomponents:\n- ../../../../platform/components/probes\n');
     const configFile = 'services/foo/skaffold.yaml';
-    expect(listRenderSources({ workspaceRoot, configFile, profiles: [], env: { OVERLAY: 'base' } })).toEqual(['libs/common', 'services/foo']);
-    expect(listRenderSources({ workspaceRoot, configFile, profiles: ['production'], env: {} })).toEqual([
+    expect(listRenderSources({ workspaceRoot: workspace.root, configFile, profiles: [], env: { OVERLAY: 'base' } })).toEqual(['libs/common', 'services/foo']);
+    expect(listRenderSources({ workspaceRoot: workspace.root, configFile, profiles: ['production'], env: {} })).toEqual([
       'libs/common',
       'platform/components/probes/kustomization.yaml',
       'platform/components/probes/probes.yaml',

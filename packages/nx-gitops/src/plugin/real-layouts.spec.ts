@@ -10,9 +10,8 @@
  *   `staging` profiles exist in the required configs alone (skaffold propagates `-p staging`).
  * - core-solution-services: profiles written as a YAML anchor and merge keys (`- <<: *gke-profile`).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { useTempWorkspace } from '../testing/temp-workspace';
 import type { CreateNodesContext } from '@nx/devkit';
 import { parseManifests } from '../manifests/yaml';
 import { renderManifests } from '../skaffold/render';
@@ -21,16 +20,8 @@ import { createNodes } from './create-nodes';
 
 jest.setTimeout(60_000);
 
-let workspaceRoot: string;
-beforeEach(() => {
-  workspaceRoot = mkdtempSync(join(tmpdir(), 'nx-gitops-layouts-'));
-});
-afterEach(() => rmSync(workspaceRoot, { recursive: true, force: true }));
-
-function write(path: string, text: string) {
-  mkdirSync(dirname(join(workspaceRoot, path)), { recursive: true });
-  writeFileSync(join(workspaceRoot, path), text);
-}
+const workspace = useTempWorkspace('nx-gitops-layouts-');
+const write = workspace.write;
 
 function deployment(name: string, image = name): string {
   return `apiVersion: apps/v1
@@ -65,11 +56,11 @@ spec:
 `;
 }
 
-const context = (): CreateNodesContext => ({ workspaceRoot, nxJsonConfiguration: {} });
+const context = (): CreateNodesContext => ({ workspaceRoot: workspace.root, nxJsonConfiguration: {} });
 
 async function objects(configFile: string, profiles: string[]): Promise<string[]> {
   const result = await renderManifests({
-    configFile: join(workspaceRoot, configFile),
+    configFile: join(workspace.root, configFile),
     profiles,
     env: {},
     digestSource: 'tag',
