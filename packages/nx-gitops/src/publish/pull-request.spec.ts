@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { startGitHubApiStandIn, type GitHubApiStandIn } from '../testing/github-api-stand-in';
 import { branchLog, branchTip, createPublishSandbox, git, readBranchFile, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
+import { githubApiToken } from './github-api';
 import type { PublishManifestOptions } from './options';
 import { publishManifests } from './publish-manifests';
 import { detectForge, forgeRepositoryPath, githubApiUrl, pullRequestBranchPattern, resolvePullRequestBranch } from './pull-request';
@@ -68,6 +69,17 @@ describe('forge, repository and API URL from the manifest repository', () => {
     expect(pattern.test('foo/production-pr/aaaaaaa')).toBe(true);
     expect(pattern.test('foo/staging-pr/bbbbbbb')).toBe(false);
     expect(pattern.test('foo/production-pr/bbbbbbb/x')).toBe(false);
+  });
+});
+
+describe('the token for the GitHub API', () => {
+  it('sends NX_GITOPS_TOKEN over https or to loopback, GITHUB_TOKEN only over https to GitHub', () => {
+    expect(githubApiToken({ apiUrl: 'https://api.github.com', env: { GITHUB_TOKEN: 'gh-token' } })).toEqual({ token: 'gh-token', source: 'GITHUB_TOKEN' });
+    expect(githubApiToken({ apiUrl: 'https://ghe.example.com/api/v3', env: { GITHUB_TOKEN: 'gh', GITHUB_SERVER_URL: 'https://ghe.example.com' } }).source).toBe('GITHUB_TOKEN');
+    expect(githubApiToken({ apiUrl: 'http://127.0.0.1:9/', env: { NX_GITOPS_TOKEN: 'nx', GITHUB_TOKEN: 'gh' } }).source).toBe('NX_GITOPS_TOKEN');
+    expect(() => githubApiToken({ apiUrl: 'https://git.example.com/api/v3', env: { GITHUB_TOKEN: 'gh-token' } })).toThrow(/may not be sent/);
+    expect(() => githubApiToken({ apiUrl: 'http://git.example.com/api/v3', env: { NX_GITOPS_TOKEN: 'nx-token' } })).toThrow(/may not be sent/);
+    expect(githubApiToken({ apiUrl: 'http://git.example.com/api/v3', env: { NX_GITOPS_TOKEN: 'nx' }, allowInsecureTransport: true }).source).toBe('NX_GITOPS_TOKEN');
   });
 });
 
@@ -140,6 +152,32 @@ describe('pull-request mode against a real bare repository and the GitHub API st
       url: pull.html_url,
       superseded: [],
     });
+  });
+
+  it('GitHub API stand-in: the body holds the diff-manifest summary when diff.json is for this render and branch', async () => {
+    await publishTargetBranch();
+    await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: two\n');
+    const diff = {
+      project: 'foo',
+      environment: 'production',
+      status: 'changed',
+      repository: sandbox.remote,
+      branch: 'foo/production',
+      path: 'manifest.yaml',
+      baseCommit: null,
+      baseExists: true,
+      sourceCommit: null,
+      counts: { added: 1, changed: 0, removed: 1, unchanged: 0, imagesChanged: 0 },
+      objects: [
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: null, name: 'two', key: 'v1/ConfigMap/two', change: 'added' },
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: null, name: 'one', key: 'v1/ConfigMap/one', change: 'removed' },
+      ],
+      images: [],
+    };
+    writeFileSync(join(sandbox.workspace, 'dist/manifests/foo/production/diff.json'), JSON.stringify(diff));
+    expect((await publish(pullRequestOptions())).success).toBe(true);
+    expect(api.pulls[0].body).toContain('**1 added, 0 changed, 1 removed**');
+    expect(api.pulls[0].body).toContain('v1/ConfigMap/two');
   });
 
   it('GitHub API stand-in: a second run for the same source commit updates the open pull request (idempotent)', async () => {
