@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { GitopsError } from '../lib/errors';
+import { readJsonFile } from '../manifests/yaml-limits';
 import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImagesFile } from '../manifests/render-output';
 import { parseManifests } from '../manifests/yaml';
 import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, type Provenance } from './commit-message';
@@ -66,13 +67,12 @@ export function refuseDirtyImages(options: { images: RenderedImagesFile; allowDi
 }
 
 function readImagesFile(path: string): RenderedImagesFile {
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as RenderedImagesFile;
-    if (!parsed || !Array.isArray(parsed.images)) throw new Error('it has no "images" list');
-    return parsed;
-  } catch (error) {
-    throw new GitopsError(`Cannot read ${path}: ${(error as Error).message}.`, { hint: 'Run the render target again.', cause: error });
+  // Bounded, and an error never quotes the file's content.
+  const parsed = readJsonFile({ file: path, hint: 'Run the render target again.' }) as RenderedImagesFile;
+  if (!parsed || !Array.isArray(parsed.images)) {
+    throw new GitopsError(`Cannot read ${path}: it has no "images" list.`, { hint: 'Run the render target again.' });
   }
+  return parsed;
 }
 
 /** A target's render output, found and read. */
