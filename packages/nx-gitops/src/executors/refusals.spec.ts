@@ -326,7 +326,8 @@ describe('templates that survive Nx', () => {
     expect(
       await publish('develop', { branch: 'env/%environment%', path: '%project%/manifest.yaml', message: 'deploy %project% to %environment% at %shortSourceCommit%' }),
     ).toEqual({ success: true });
-    expect(await branchFiles(sandbox.remote, 'env/develop')).toEqual(['foo/manifest.yaml']);
+    // With the hydrator files (on by default) at the root and in the project's folder.
+    expect(await branchFiles(sandbox.remote, 'env/develop')).toEqual(['.gitattributes', 'README.md', 'foo/README.md', 'foo/hydrator.metadata', 'foo/manifest.yaml', 'hydrator.metadata']);
     const [commit] = await branchLog(sandbox.remote, 'env/develop');
     expect(commit.message.split('\n')[0]).toBe(`deploy foo to develop at ${head.slice(0, 7)}`);
   });
@@ -410,9 +411,12 @@ describe('writes stay inside', () => {
     const shared = { branch: '{environment}', path: '{project}/manifest.yaml' };
     expect(await publish('develop', shared, 'bar')).toEqual({ success: true });
     expect(await publish('develop', { ...shared, path: '{project}/stale.yaml' })).toEqual({ success: true });
-    expect(await branchFiles(sandbox.remote, 'develop')).toEqual(['README.md', 'bar/manifest.yaml', 'foo/stale.yaml']);
+    // The hydrator files (on by default) sit at the root and in each project's folder.
+    const hydrator = (folder: string) => [`${folder}/README.md`, `${folder}/hydrator.metadata`];
+    const atRoot = ['.gitattributes', 'README.md', 'hydrator.metadata'];
+    expect(await branchFiles(sandbox.remote, 'develop')).toEqual([...atRoot, ...hydrator('bar'), 'bar/manifest.yaml', ...hydrator('foo'), 'foo/stale.yaml'].sort());
     expect(await publish('develop', { branch: '{environment}', path: '{project}/manifest.yaml', mode: 'replace' })).toEqual({ success: true });
-    expect(await branchFiles(sandbox.remote, 'develop')).toEqual(['README.md', 'bar/manifest.yaml', 'foo/manifest.yaml']);
+    expect(await branchFiles(sandbox.remote, 'develop')).toEqual([...atRoot, ...hydrator('bar'), 'bar/manifest.yaml', ...hydrator('foo'), 'foo/manifest.yaml'].sort());
   });
 
   it('refuses replace when the directory is the root of a branch shared between projects', async () => {
