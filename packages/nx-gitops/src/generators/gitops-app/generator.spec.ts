@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { addProjectConfiguration, readNxJson, updateNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse, parseAllDocuments } from 'yaml';
@@ -19,6 +21,13 @@ describe('gitops-app generator', () => {
   beforeEach(async () => {
     tree = createTreeWithEmptyWorkspace();
     await serviceGenerator(tree, { name: 'foo' });
+  });
+
+  it.each(['argocd', 'flux'])('accepts every default schema.json gives, as Nx fills them in on the command line (--tool %s)', async (tool) => {
+    const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8')) as { properties: Record<string, { default?: unknown }> };
+    const defaults = Object.fromEntries(Object.entries(schema.properties).flatMap(([key, property]) => (property.default === undefined ? [] : [[key, property.default]])));
+    await gitopsAppGenerator(tree, { ...defaults, service: 'foo', tool, environment: 'production', manifestRepository: REPO } as never);
+    expect(tree.children(`services/foo/deploy/${tool}`).length).toBeGreaterThan(0);
   });
 
   it('writes an Argo CD Application for the default environment', async () => {
