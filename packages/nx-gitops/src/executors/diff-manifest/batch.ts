@@ -1,9 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { describeError } from '../../lib/errors';
-import { consoleSink, recordingSink } from '../../lib/log';
-import type { BatchTaskResult } from '../publish-manifest/batch';
+import { runBatchTasks, type BatchTaskResult } from '../batch-tasks';
 import { diffTargetFromTask, diffTargetLogger } from './executor';
-import { diffManifestTargets, type DiffTarget } from './run-diff';
+import { diffManifestTargets } from './run-diff';
 import type { DiffManifestExecutorSchema } from './schema';
 
 /**
@@ -17,44 +15,19 @@ export default async function diffManifestBatch(
   overrides: DiffManifestExecutorSchema,
   context: ExecutorContext,
 ): Promise<Record<string, BatchTaskResult>> {
-  const startTime = Date.now();
-  const output = new Map<string, string[]>();
-  const results: Record<string, BatchTaskResult> = {};
-  const targets: DiffTarget[] = [];
-  for (const id of Object.keys(inputs)) {
-    const task = taskGraph.tasks[id];
-    output.set(id, []);
-    const [projectFromId, targetFromId] = id.split(':');
-    try {
-      targets.push(
-        diffTargetFromTask({
-          id,
-          project: task?.target.project ?? projectFromId,
-          targetName: task?.target.target ?? targetFromId,
-          configuration: task?.target.configuration,
-          options: inputs[id] ?? overrides,
-          context,
-        }),
-      );
-    } catch (error) {
-      // This task alone fails; the others are still compared.
-      recordingSink(output.get(id)!, consoleSink).error(describeError(error));
-      results[id] = { success: false, terminalOutput: output.get(id)!.join('\n'), startTime, endTime: Date.now() };
-    }
-  }
-  try {
-    const run = await diffManifestTargets({
-      workspaceRoot: context.root,
-      targets,
-      loggerFor: (target) => diffTargetLogger(target, context.isVerbose, recordingSink(output.get(target.id)!, consoleSink)),
-    });
-    for (const outcome of run.outcomes) {
-      results[outcome.id] = { success: outcome.success, terminalOutput: output.get(outcome.id)!.join('\n'), startTime, endTime: Date.now() };
-    }
-  } catch (error) {
-    const message = describeError(error);
-    consoleSink.error(message);
-    for (const target of targets) results[target.id] = { success: false, terminalOutput: message, startTime, endTime: Date.now() };
-  }
-  return results;
+  return runBatchTasks({
+    taskGraph,
+    inputs,
+    overrides,
+    context,
+    toTarget: diffTargetFromTask,
+    run: async (targets, sinkFor) => {
+      const run = await diffManifestTargets({
+        workspaceRoot: context.root,
+        targets,
+        loggerFor: (target) => diffTargetLogger(target, context.isVerbose, sinkFor(target)),
+      });
+      return run.outcomes.map((outcome) => ({ id: outcome.id, success: outcome.success }));
+    },
+  });
 }
