@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import {
@@ -175,12 +175,54 @@ describe('publishing as the hydrator GitOps Promoter and Argo CD read (their sid
       expect(await noteOf(sandbox.remote, bar.commit!)).toBeNull();
       expect(await noteOf(sandbox.remote, foreign!)).toBe('{"drySha":"feedface"}');
       expect((await branchLog(sandbox.remote, 'foo/production-next')).length).toBe(2);
+      // The report says which drySha was noted, for the unchanged environment only.
+      const report = JSON.parse(readFileSync(second.reportPath, 'utf8')) as { entries: Array<{ project: string; status: string; noted?: string }> };
+      expect(report.entries.map(({ project, status, noted }) => ({ project, status, noted }))).toEqual([
+        { project: 'bar', status: 'updated', noted: undefined },
+        { project: 'foo', status: 'unchanged', noted: next },
+      ]);
 
       // A third run from the same commit changes nothing, the note included.
       const notesTip = await git(sandbox.remote, ['--git-dir', sandbox.remote, 'rev-parse', 'refs/notes/hydrator.metadata']);
       const third = await publish([target('foo', 'production', options)]);
       expect(third.outcomes[0]).toMatchObject({ status: 'unchanged', noted: next });
       expect(await git(sandbox.remote, ['--git-dir', sandbox.remote, 'rev-parse', 'refs/notes/hydrator.metadata'])).toBe(notesTip);
+    });
+
+    it('notes again on the new tip when another writer moves the notes ref between our fetch and our push, keeping both notes', async () => {
+      const active = await commitToBareBranch({ remote: sandbox.remote, branch: 'foo/production', files: { 'manifest.yaml': 'x\n' }, message: 'seed' });
+      writeRenderOutput({ workspace: sandbox.workspace, project: 'foo', environment: 'production', manifest: 'kind: A\n' });
+      const options = { manifestRepository: sandbox.remote, promotion: 'next' as const };
+      await publish([target('foo', 'production', options)]);
+      const next = await newSourceCommit('docs: nothing for the manifests');
+      // Another hydrator notes the active branch's head while our first notes push is on its way: the hook
+      // moves the notes ref after we fetched it, so the server refuses our update of the old tip.
+      const hook = join(sandbox.remote, 'hooks', 'pre-receive');
+      const marker = join(sandbox.dir, 'notes-raced');
+      writeFileSync(
+        hook,
+        [
+          '#!/bin/sh',
+          'grep -q " refs/notes/hydrator.metadata$" || exit 0',
+          `[ -e '${marker}' ] && exit 0`,
+          `touch '${marker}'`,
+          'export GIT_AUTHOR_NAME=other GIT_AUTHOR_EMAIL=o@example.com GIT_COMMITTER_NAME=other GIT_COMMITTER_EMAIL=o@example.com',
+          'unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES',
+          `git notes --ref=refs/notes/hydrator.metadata add -m '{"drySha":"0ther"}' ${active}`,
+          'exit 0',
+          '',
+        ].join('\n'),
+      );
+      chmodSync(hook, 0o755);
+      const result = await publish([target('foo', 'production', options)]);
+      expect(existsSync(marker)).toBe(true);
+      expect(result.outcomes[0]).toMatchObject({ status: 'unchanged', noted: next });
+      expect(await noteOf(sandbox.remote, result.outcomes[0].commit!)).toBe(`{"drySha":"${next}"}`);
+      expect(await noteOf(sandbox.remote, active)).toBe('{"drySha":"0ther"}');
+      // Our notes commit sits on the other writer's: nothing was forced.
+      const notesLog = await git(sandbox.remote, ['--git-dir', sandbox.remote, 'log', '--format=%an', 'refs/notes/hydrator.metadata']);
+      expect(notesLog.split('\n')).toHaveLength(2);
+      expect(notesLog.split('\n')[1]).toBe('other');
     });
 
     it('only reports the note in a dry run', async () => {

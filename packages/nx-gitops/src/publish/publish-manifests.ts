@@ -168,6 +168,7 @@ export async function publishManifests(options: {
     dryRun: outcome.dryRun,
     ...(dirtyById.get(outcome.id)?.length ? { dirtySources: dirtyById.get(outcome.id) } : {}),
     ...(outcome.pullRequest ? { pullRequest: outcome.pullRequest } : {}),
+    ...(outcome.noted ? { noted: outcome.noted } : {}),
     ...(outcome.error !== undefined ? { error: redact(outcome.error, secretsFromEnv(env)) } : {}),
   }));
   const reportPath = await writePublishReport({ workspaceRoot: options.workspaceRoot, entries });

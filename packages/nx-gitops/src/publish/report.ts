@@ -24,6 +24,8 @@ export interface PublishReportEntry {
   dirtySources?: string[];
   /** With `pullRequest`: what was opened, updated or superseded, and where. */
   pullRequest?: PullRequestReport;
+  /** With promotion `next`: the drySha noted on the unchanged head in `refs/notes/hydrator.metadata` (in a dry run: that would be). */
+  noted?: string;
   error?: string;
 }
 
