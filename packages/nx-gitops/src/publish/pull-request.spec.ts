@@ -1,12 +1,13 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { GitopsError } from '../lib/errors';
+import { createLogger, recordingSink, silentLogger } from '../lib/log';
 import { startGitHubApiStandIn, type GitHubApiStandIn } from '../testing/github-api-stand-in';
 import { branchLog, branchTip, createPublishSandbox, git, readBranchFile, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
 import { githubApiToken } from './github-api';
 import type { PublishManifestOptions } from './options';
 import { publishManifests } from './publish-manifests';
-import { detectForge, forgeRepositoryPath, githubApiUrl, pullRequestBranchPattern, resolvePullRequestBranch } from './pull-request';
+import { detectForge, forgeRepositoryPath, githubApiUrl, pullRequestBranchPattern, pullRequestSourceCommit, resolvePullRequestBranch } from './pull-request';
 import type { PublishReport } from './report';
 
 jest.setTimeout(60_000);
@@ -70,6 +71,21 @@ describe('forge, repository and API URL from the manifest repository', () => {
     expect(pattern.test('foo/staging-pr/bbbbbbb')).toBe(false);
     expect(pattern.test('foo/production-pr/bbbbbbb/x')).toBe(false);
   });
+
+  it('reads the source commit of a pull-request branch: the body\'s Source-Commit when it agrees with the branch name, else the name', () => {
+    const values = { project: 'foo', environment: 'production', branch: 'foo/production', sourceCommit: 'a'.repeat(40), shortSourceCommit: 'aaaaaaa' };
+    const headPattern = pullRequestBranchPattern({ template: '{branch}-pr/{shortSourceCommit}', values });
+    const full = `bbbbbbb${'c'.repeat(33)}`;
+    const body = (sha: string) => `Publishes …\n\n\`\`\`text\nSource-Commit: ${sha}\nBuild-Url: https://ci.example.com/1\n\`\`\``;
+    expect(pullRequestSourceCommit({ headPattern, headRef: 'foo/production-pr/bbbbbbb', body: body(full) })).toBe(full);
+    // A body whose trailer names another commit (edited by hand) does not override the branch.
+    expect(pullRequestSourceCommit({ headPattern, headRef: 'foo/production-pr/bbbbbbb', body: body('d'.repeat(40)) })).toBe('bbbbbbb');
+    expect(pullRequestSourceCommit({ headPattern, headRef: 'foo/production-pr/bbbbbbb', body: null })).toBe('bbbbbbb');
+    expect(pullRequestSourceCommit({ headPattern, headRef: 'foo/staging-pr/bbbbbbb', body: body(full) })).toBeNull();
+    const both = pullRequestBranchPattern({ template: '{branch}-pr/{shortSourceCommit}-{sourceCommit}', values });
+    expect(pullRequestSourceCommit({ headPattern: both, headRef: `foo/production-pr/bbbbbbb-${full}` })).toBe(full);
+    expect(pullRequestSourceCommit({ headPattern: both, headRef: `foo/production-pr/ddddddd-${full}` })).toBeNull();
+  });
 });
 
 describe('the token for the GitHub API', () => {
@@ -117,8 +133,8 @@ describe('pull-request mode against a real bare repository and the GitHub API st
     return (await branchTip(sandbox.remote, 'foo/production'))!;
   }
 
-  async function newSourceCommit(manifest: string): Promise<string> {
-    await git(sandbox.workspace, ['commit', '--quiet', '--allow-empty', '-m', 'change']);
+  async function newSourceCommit(manifest: string, message = 'change'): Promise<string> {
+    await git(sandbox.workspace, ['commit', '--quiet', '--allow-empty', '-m', message]);
     writeRenderOutput({ workspace: sandbox.workspace, project: 'foo', environment: 'production', manifest });
     return head();
   }
@@ -151,6 +167,7 @@ describe('pull-request mode against a real bare repository and the GitHub API st
       number: 1,
       url: pull.html_url,
       superseded: [],
+      keptOpen: [],
     });
   });
 
@@ -221,6 +238,73 @@ describe('pull-request mode against a real bare repository and the GitHub API st
     expect(api.comments.get(1)).toEqual([expect.stringContaining(api.pulls[1].html_url)]);
     expect(api.comments.get(2)).toBeUndefined();
     expect(report().entries[0].pullRequest).toMatchObject({ action: 'opened', number: 2, superseded: [{ number: 1, url: api.pulls[0].html_url }] });
+  });
+
+  it('GitHub API stand-in: a parallel source commit (another branch of history) does not supersede an open pull request', async () => {
+    await publishTargetBranch();
+    const fork = await head();
+    const first = await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: two\n');
+    expect((await publish(pullRequestOptions())).success).toBe(true);
+    await git(sandbox.workspace, ['checkout', '--quiet', '-b', 'other-line', fork]);
+    const parallel = await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: three\n', 'change on another line');
+    expect(parallel).not.toBe(first);
+    const result = await publish(pullRequestOptions());
+
+    expect(result.success).toBe(true);
+    expect(api.pulls.map((pull) => [pull.state, pull.head.ref])).toEqual([
+      ['open', `foo/production-pr/${first.slice(0, 7)}`],
+      ['open', `foo/production-pr/${parallel.slice(0, 7)}`],
+    ]);
+    expect(api.comments.size).toBe(0);
+    expect(report().entries[0].pullRequest).toMatchObject({
+      action: 'opened',
+      superseded: [],
+      keptOpen: [{ number: 1, url: api.pulls[0].html_url, sourceCommit: first, reason: 'parallel' }],
+    });
+  });
+
+  it('GitHub API stand-in: publishing an older source commit never closes the pull request of a newer one', async () => {
+    await publishTargetBranch();
+    const older = await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: two\n');
+    const newer = await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: three\n');
+    expect((await publish(pullRequestOptions())).success).toBe(true);
+    await git(sandbox.workspace, ['checkout', '--quiet', '--detach', older]);
+    writeRenderOutput({ workspace: sandbox.workspace, project: 'foo', environment: 'production', manifest: 'kind: ConfigMap\nmetadata:\n  name: two\n' });
+    const result = await publish(pullRequestOptions());
+
+    expect(result.success).toBe(true);
+    expect(api.pulls.map((pull) => [pull.state, pull.head.ref])).toEqual([
+      ['open', `foo/production-pr/${newer.slice(0, 7)}`],
+      ['open', `foo/production-pr/${older.slice(0, 7)}`],
+    ]);
+    expect(report().entries[0].pullRequest?.keptOpen).toEqual([{ number: 1, url: api.pulls[0].html_url, sourceCommit: newer, reason: 'newer' }]);
+  });
+
+  it('GitHub API stand-in: in a shallow clone without the older source commit, its pull request stays open and the reason is logged', async () => {
+    await publishTargetBranch();
+    const first = await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: two\n');
+    expect((await publish(pullRequestOptions())).success).toBe(true);
+    await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: three\n');
+    // A CI checkout of depth 1: the newest commit only.
+    const shallow = join(sandbox.dir, 'shallow');
+    await git(sandbox.dir, ['clone', '--quiet', '--depth', '1', `file://${sandbox.workspace}`, shallow]);
+    expect(await git(shallow, ['rev-parse', '--is-shallow-repository'])).toBe('true');
+    writeRenderOutput({ workspace: shallow, project: 'foo', environment: 'production', manifest: 'kind: ConfigMap\nmetadata:\n  name: three\n' });
+    const logged: string[] = [];
+    const result = await publishManifests({
+      workspaceRoot: shallow,
+      targets: [{ id: 'foo:publish-manifest:production', project: 'foo', configuration: 'production', options: { manifestRepository: sandbox.remote, ...pullRequestOptions() } }],
+      env: { NX_GITOPS_TOKEN: TOKEN },
+      cacheRoot: sandbox.cacheRoot,
+      sleep: noWait,
+      loggerFor: () => createLogger({ sink: recordingSink(logged, silentLogger) }),
+    });
+
+    expect(result.success).toBe(true);
+    expect(api.pulls.map((pull) => pull.state)).toEqual(['open', 'open']);
+    expect(api.comments.size).toBe(0);
+    expect(result.outcomes[0].pullRequest?.keptOpen).toEqual([{ number: 1, url: api.pulls[0].html_url, sourceCommit: first, reason: 'unknown' }]);
+    expect(logged.join('\n')).toMatch(new RegExp(`Left pull request #1 open: its source commit ${first.slice(0, 7)} is not in this clone's history[^\\n]*fetch-depth: 0`));
   });
 
   it('GitHub API stand-in: a token the API rejects fails the target with the variable named; the branch stays, the report says the pull request failed', async () => {

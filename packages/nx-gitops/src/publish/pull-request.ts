@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTargetBody, type TargetDiffReport } from '../diff/report';
 import { describeError, GitopsError } from '../lib/errors';
+import { runCommand } from '../lib/exec';
 import type { GitopsLogger } from '../lib/log';
 import { redact, secretsFromEnv } from '../lib/redact';
 import { renderOutputDir } from '../manifests/render-output';
@@ -27,11 +28,24 @@ export interface PullRequestReport {
   url: string | null;
   /** Older open pull requests of the same project and environment that this one closed. */
   superseded: Array<{ number: number; url: string }>;
+  /**
+   * Open pull requests of the same project and environment left open, and why: their source commit is
+   * `newer` (a descendant of this one), on a `parallel` line of history, or `unknown` to this clone
+   * (a shallow checkout, or a commit of another clone).
+   */
+  keptOpen: Array<{ number: number; url: string; sourceCommit: string | null; reason: SourceCommitRelation }>;
 }
+
+/** How the source commit of another open pull request relates to the one being published. */
+export type SourceCommitRelation = 'newer' | 'parallel' | 'unknown';
 
 /** How to open the pull request of one target, decided before anything is pushed. */
 export interface PullRequestPlan {
   forge: Forge;
+  /** The workspace whose history tells whether another pull request's source commit is older. */
+  workspaceRoot: string;
+  /** The full source commit the pull request publishes. */
+  sourceCommit: string;
   targetBranch: string;
   headBranch: string;
   /** `owner/name` of the manifest repository on the forge. */
@@ -40,7 +54,10 @@ export interface PullRequestPlan {
   apiUrl: string | null;
   title: string;
   body: string;
-  /** Matches the pull-request branches of every source commit of this project and environment. */
+  /**
+   * Matches the pull-request branches of every source commit of this project and environment; its groups
+   * capture the commit (full or short) the branch was named after.
+   */
   headPattern: RegExp;
   /** Push options the push of `headBranch` carries (GitLab). */
   pushOptions: string[];
@@ -123,7 +140,10 @@ export function resolvePullRequestBranch(options: { template: string; values: Te
   return resolveBranchName({ template: options.template, values: options.values, option: 'pullRequestBranch' });
 }
 
-/** The pull-request branches of every source commit of one project and environment: the template with the commit as a wildcard. */
+/**
+ * The pull-request branches of every source commit of one project and environment: the template with the
+ * commit as a wildcard, each occurrence a capturing group.
+ */
 export function pullRequestBranchPattern(options: { template: string; values: TemplateValues }): RegExp {
   const wildcard = '\u0000';
   const expanded = expandTemplate({
@@ -134,7 +154,7 @@ export function pullRequestBranchPattern(options: { template: string; values: Te
   const source = expanded
     .split(wildcard)
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('[0-9a-f]{4,40}');
+    .join('([0-9a-f]{4,40})');
   return new RegExp(`^${source}$`);
 }
 
@@ -220,6 +240,8 @@ export function planPullRequest(options: {
   const title = options.message.split('\n')[0].trim();
   return {
     forge,
+    workspaceRoot: options.workspaceRoot,
+    sourceCommit: options.sourceCommit,
     targetBranch,
     headBranch,
     repositoryPath: forge === 'github' ? forgeRepositoryPath(options.repository) : '',
@@ -232,15 +254,67 @@ export function planPullRequest(options: {
   };
 }
 
+/** An open pull request as GitHub lists it, with the body (whose trailers name its source commit). */
+type ListedPullRequest = GitHubPullRequest & { body?: string | null };
+
+/**
+ * The source commit an open pull-request branch of this project and environment publishes: the
+ * `Source-Commit` trailer of its body when that agrees with the commit the branch is named after, else the
+ * (possibly short) commit of the branch name; `null` when the branch is not one of `headPattern`'s.
+ */
+export function pullRequestSourceCommit(options: { headPattern: RegExp; headRef: string; body?: string | null }): string | null {
+  const match = options.headPattern.exec(options.headRef);
+  if (!match) return null;
+  const named = match
+    .slice(1)
+    .filter((group): group is string => typeof group === 'string')
+    .sort((a, b) => b.length - a.length);
+  const fromBranch = named[0] ?? null;
+  // A template naming the commit twice ({sourceCommit} and {shortSourceCommit}) must name one commit.
+  if (fromBranch === null || !named.every((each) => fromBranch.startsWith(each))) return null;
+  const trailers = [...(options.body ?? '').matchAll(/^Source-Commit: ([0-9a-f]{40})$/gm)].map((each) => each[1]);
+  return trailers.find((sha) => sha.startsWith(fromBranch)) ?? fromBranch;
+}
+
+async function isAncestor(workspaceRoot: string, ancestor: string, descendant: string): Promise<boolean | null> {
+  const result = await runCommand('git', ['-C', workspaceRoot, 'merge-base', '--is-ancestor', ancestor, descendant], { allowFailure: true });
+  return result.exitCode === 0 ? true : result.exitCode === 1 ? false : null;
+}
+
+/**
+ * Where `candidate` (a full or short commit) stands relative to `current` in the workspace's history:
+ * `older` (an ancestor: a pull request of it is superseded), `newer` (a descendant), `parallel` (neither), or
+ * `unknown` when the workspace does not hold it, or holds it in a shallow history that cannot tell. Nothing is
+ * fetched: the source repository's address and credentials are the CI checkout's, not the publisher's, and a
+ * pull request is only closed on evidence — one left open is harmless, a wrongly closed one is not.
+ */
+export async function relateSourceCommit(options: { workspaceRoot: string; candidate: string; current: string }): Promise<'older' | SourceCommitRelation> {
+  const { workspaceRoot, current } = options;
+  if (!/^[0-9a-f]{4,40}$/.test(options.candidate)) return 'unknown';
+  const resolved = await runCommand('git', ['-C', workspaceRoot, 'rev-parse', '--verify', '--quiet', `${options.candidate}^{commit}`], { allowFailure: true });
+  if (resolved.exitCode !== 0) return 'unknown';
+  const candidate = resolved.stdout.trim();
+  const older = await isAncestor(workspaceRoot, candidate, current);
+  if (older === null) return 'unknown';
+  if (older) return 'older';
+  const newer = await isAncestor(workspaceRoot, current, candidate);
+  if (newer === null) return 'unknown';
+  if (newer) return 'newer';
+  // A shallow history may have cut the path between them.
+  const shallow = await runCommand('git', ['-C', workspaceRoot, 'rev-parse', '--is-shallow-repository'], { allowFailure: true });
+  return shallow.stdout.trim() === 'true' ? 'unknown' : 'parallel';
+}
+
 /**
  * Opens the pull request of `plan` on GitHub, or updates the open one of its branch (also when the
- * listing lagged and GitHub answers 422 "A pull request already exists"), then closes the older open pull
- * requests of the same project and environment with a comment naming the new one.
+ * listing lagged and GitHub answers 422 "A pull request already exists"), then closes, with a comment naming
+ * the new one, the open pull requests of the same project and environment whose source commit is an ancestor
+ * of this one; those of a newer, parallel or unknown commit stay open (see {@link relateSourceCommit}).
  */
 export async function openOrUpdateGitHubPullRequest(options: {
   api: GitHubApi;
   plan: PullRequestPlan;
-}): Promise<Pick<PullRequestReport, 'action' | 'number' | 'url' | 'superseded'>> {
+}): Promise<Pick<PullRequestReport, 'action' | 'number' | 'url' | 'superseded' | 'keptOpen'>> {
   const { api, plan } = options;
   const [owner] = plan.repositoryPath.split('/');
   const repo = `/repos/${plan.repositoryPath.split('/').map(encodeURIComponent).join('/')}`;
@@ -274,12 +348,12 @@ export async function openOrUpdateGitHubPullRequest(options: {
       pull = await update(existing);
     }
   }
-  const open = await api.request<GitHubPullRequest[]>({
+  const open = await api.request<ListedPullRequest[]>({
     method: 'GET',
     path: `${repo}/pulls?state=open&base=${encodeURIComponent(plan.targetBranch)}&per_page=100`,
     what: `list the open pull requests into ${plan.targetBranch}`,
   });
-  const older = open.filter(
+  const others = open.filter(
     (each) =>
       each.number !== pull.number &&
       each.head.ref !== plan.headBranch &&
@@ -287,17 +361,34 @@ export async function openOrUpdateGitHubPullRequest(options: {
       each.head.repo?.full_name.toLowerCase() === plan.repositoryPath.toLowerCase(),
   );
   const superseded: PullRequestReport['superseded'] = [];
-  for (const each of older) {
+  const keptOpen: PullRequestReport['keptOpen'] = [];
+  for (const each of others) {
+    const sourceCommit = pullRequestSourceCommit({ headPattern: plan.headPattern, headRef: each.head.ref, body: each.body });
+    const relation = sourceCommit ? await relateSourceCommit({ workspaceRoot: plan.workspaceRoot, candidate: sourceCommit, current: plan.sourceCommit }) : 'unknown';
+    if (relation !== 'older') {
+      keptOpen.push({ number: each.number, url: each.html_url, sourceCommit, reason: relation });
+      continue;
+    }
     await api.request({
       method: 'POST',
       path: `${repo}/issues/${each.number}/comments`,
-      body: { body: `Superseded by #${pull.number} (${pull.html_url}), a newer render of ${plan.targetBranch}.` },
+      body: {
+        body: `Superseded by #${pull.number} (${pull.html_url}), a newer render of ${plan.targetBranch}: source commit ${plan.sourceCommit.slice(0, 7)} follows ${sourceCommit!.slice(0, 7)}.`,
+      },
       what: `comment on superseded pull request #${each.number}`,
     });
     await api.request({ method: 'PATCH', path: `${repo}/pulls/${each.number}`, body: { state: 'closed' }, what: `close superseded pull request #${each.number}` });
     superseded.push({ number: each.number, url: each.html_url });
   }
-  return { action, number: pull.number, url: pull.html_url, superseded };
+  return { action, number: pull.number, url: pull.html_url, superseded, keptOpen };
+}
+
+/** Why a pull request of the same service and environment was not closed, in one sentence. */
+function keptOpenReason(entry: PullRequestReport['keptOpen'][number]): string {
+  const commit = entry.sourceCommit ? `its source commit ${entry.sourceCommit.slice(0, 7)}` : 'its source commit';
+  if (entry.reason === 'newer') return `${commit} is newer than this one.`;
+  if (entry.reason === 'parallel') return `${commit} is not an ancestor of this one (another line of history).`;
+  return `${commit} is not in this clone's history, so it cannot be told older; check out the full history (actions/checkout with fetch-depth: 0) for a newer commit to supersede it.`;
 }
 
 /**
@@ -314,7 +405,7 @@ export async function settlePullRequest(options: {
   log: GitopsLogger;
 }): Promise<TargetOutcome> {
   const { plan, outcome, log } = options;
-  const base = { forge: plan.forge, headBranch: plan.headBranch, targetBranch: plan.targetBranch, number: null, url: null, superseded: [] };
+  const base = { forge: plan.forge, headBranch: plan.headBranch, targetBranch: plan.targetBranch, number: null, url: null, superseded: [], keptOpen: [] };
   const settled = (report: PullRequestReport, changes: Partial<TargetOutcome> = {}): TargetOutcome => ({ ...outcome, ...changes, pullRequest: report });
   if (outcome.status === 'failed') return settled({ ...base, action: 'failed' });
   if (outcome.status === 'unchanged' && outcome.previousCommit === null) {
@@ -335,6 +426,7 @@ export async function settlePullRequest(options: {
     const result = await openOrUpdateGitHubPullRequest({ api, plan });
     log.info(`${result.action === 'opened' ? 'Opened' : 'Updated'} pull request #${result.number}: ${result.url}`);
     for (const each of result.superseded) log.info(`Closed superseded pull request #${each.number}.`);
+    for (const each of result.keptOpen) log.info(`Left pull request #${each.number} open: ${keptOpenReason(each)}`);
     return settled({ ...base, ...result });
   } catch (error) {
     const reason = redact(describeError(error), secretsFromEnv(options.env));
