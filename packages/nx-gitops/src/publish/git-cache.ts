@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
-import { CommandError, CommandTimeoutError, runCommand, type RunResult } from '../lib/exec';
+import { CommandError, CommandTimeoutError, runCommand, runWithConcurrency, type RunResult } from '../lib/exec';
 import { redact } from '../lib/redact';
 import { existingConfigCount, remoteAccess, type GitRemoteAccess } from './auth';
 import { withoutCredentials } from './commit-message';
 import { withFileLock } from './file-lock';
 import type { GitObjectType, PlannedTree, TreeListingEntry } from './plan';
+import { GIT_SIGN_FORMAT, type CommitSigning } from './signing';
 import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, refNameConflicts, remoteMessages, type RefPushResult } from './push-output';
 
 /** Name and e-mail of a commit's author and committer. */
@@ -63,6 +64,9 @@ async function cacheProblem(gitDir: string): Promise<string | null> {
   if (check.exitCode !== 0 || check.stdout.trim() !== 'true') return (check.stderr.trim().split('\n').pop() ?? '').slice(0, 200) || 'git cannot open it';
   return null;
 }
+
+/** Signed commits made at once (each runs ssh-keygen or gpg through git). */
+const SIGNING_CONCURRENCY = 4;
 
 /** The default of the `networkTimeoutSeconds` option: the longest one git network command may take. */
 export const DEFAULT_NETWORK_TIMEOUT_SECONDS = 180;
@@ -241,14 +245,14 @@ export class ManifestRepositoryCache {
 
   private async git(
     args: readonly string[],
-    options: { input?: string; allowFailure?: boolean; env?: Record<string, string>; timeoutMs?: number } = {},
+    options: { input?: string; allowFailure?: boolean; env?: Record<string, string>; timeoutMs?: number; secrets?: readonly string[] } = {},
   ): Promise<RunResult> {
     return runCommand(
       'git',
       ['--git-dir', this.gitDir, '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'fetch.writeCommitGraph=false', ...args],
       {
         env: { ...ISOLATION_ENV, ...this.access.env, ...options.env },
-        secrets: this.access.secrets,
+        secrets: [...this.access.secrets, ...(options.secrets ?? [])],
         input: options.input,
         allowFailure: options.allowFailure,
         timeoutMs: options.timeoutMs,
@@ -487,31 +491,71 @@ export class ManifestRepositoryCache {
 
   /**
    * Creates one commit per entry (`tree` on `parent`, a root commit when `null`) and returns their ids in
-   * order. The commit objects are written by a single `git hash-object -t commit -w --stdin-paths`, which
-   * checks each one as `git commit-tree` would, so a batch of a hundred branches costs one process.
+   * order. Unsigned commit objects are written by a single `git hash-object -t commit -w --stdin-paths`,
+   * which checks each one as `git commit-tree` would, so a batch of a hundred branches costs one process.
+   * A commit with `signing` is made by `git commit-tree -S` (one process each, git running ssh-keygen or
+   * gpg), with `gpg.format` and `user.signingkey` given through the environment and the key masked in errors.
    */
-  async commitTrees(commits: ReadonlyArray<{ tree: string; parent: string | null; message: string; author: GitIdentity }>): Promise<string[]> {
+  async commitTrees(
+    commits: ReadonlyArray<{ tree: string; parent: string | null; message: string; author: GitIdentity; signing?: CommitSigning }>,
+  ): Promise<string[]> {
     if (commits.length === 0) return [];
     const now = new Date();
     const seconds = Math.floor(now.getTime() / 1000);
     const offset = -now.getTimezoneOffset();
     const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
-    const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-commits-'));
-    try {
-      const files = commits.map((commit, index) => {
-        // As git does for identities: no angle brackets or line breaks inside a name or an address.
-        const clean = (value: string) => value.replace(/[<>\n\r]/g, '').trim();
-        const person = `${clean(commit.author.name)} <${clean(commit.author.email)}> ${seconds} ${zone}`;
-        const header = [`tree ${commit.tree}`, ...(commit.parent ? [`parent ${commit.parent}`] : []), `author ${person}`, `committer ${person}`];
-        const file = join(dir, String(index));
-        writeFileSync(file, `${header.join('\n')}\n\n${commit.message}`);
-        return file;
-      });
-      const { stdout } = await this.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], { input: `${files.join('\n')}\n` });
-      return stdout.split('\n').map((line) => line.trim());
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    // As git does for identities: no angle brackets or line breaks inside a name or an address.
+    const clean = (value: string) => value.replace(/[<>\n\r]/g, '').trim();
+    const ids: string[] = new Array(commits.length);
+    const unsigned = commits.flatMap((commit, index) => (commit.signing ? [] : [index]));
+    const signed = commits.flatMap((commit, index) => (commit.signing ? [index] : []));
+    if (unsigned.length > 0) {
+      const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-commits-'));
+      try {
+        const files = unsigned.map((index) => {
+          const commit = commits[index];
+          const person = `${clean(commit.author.name)} <${clean(commit.author.email)}> ${seconds} ${zone}`;
+          const header = [`tree ${commit.tree}`, ...(commit.parent ? [`parent ${commit.parent}`] : []), `author ${person}`, `committer ${person}`];
+          const file = join(dir, String(index));
+          writeFileSync(file, `${header.join('\n')}\n\n${commit.message}`);
+          return file;
+        });
+        const { stdout } = await this.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], { input: `${files.join('\n')}\n` });
+        stdout.split('\n').forEach((line, position) => (ids[unsigned[position]] = line.trim()));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
+    await runWithConcurrency(
+      SIGNING_CONCURRENCY,
+      signed.map((index) => async () => {
+        const commit = commits[index];
+        const signing = commit.signing!;
+        // After the entries already configured through the environment (credentials, network bounds).
+        const first = Number(this.network.env.GIT_CONFIG_COUNT);
+        const date = `${seconds} ${zone}`;
+        const { stdout } = await this.git(['commit-tree', '-S', commit.tree, ...(commit.parent ? ['-p', commit.parent] : [])], {
+          input: commit.message,
+          secrets: [signing.key],
+          env: {
+            ...this.network.env,
+            GIT_CONFIG_COUNT: String(first + 2),
+            [`GIT_CONFIG_KEY_${first}`]: 'gpg.format',
+            [`GIT_CONFIG_VALUE_${first}`]: GIT_SIGN_FORMAT[signing.format],
+            [`GIT_CONFIG_KEY_${first + 1}`]: 'user.signingkey',
+            [`GIT_CONFIG_VALUE_${first + 1}`]: signing.key,
+            GIT_AUTHOR_NAME: clean(commit.author.name),
+            GIT_AUTHOR_EMAIL: clean(commit.author.email),
+            GIT_AUTHOR_DATE: date,
+            GIT_COMMITTER_NAME: clean(commit.author.name),
+            GIT_COMMITTER_EMAIL: clean(commit.author.email),
+            GIT_COMMITTER_DATE: date,
+          },
+        });
+        ids[index] = stdout.trim();
+      }),
+    );
+    return ids;
   }
 
   /** A patch (with a stat) from tree `from` to tree `to`, for dry runs. */

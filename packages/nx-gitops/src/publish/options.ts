@@ -1,6 +1,7 @@
 import { DEFAULT_MESSAGE_TEMPLATE } from './commit-message';
 import type { GitIdentity } from './git-cache';
 import type { PublishMode } from './plan';
+import type { SignOption } from './signing';
 
 /** `none`: publish to the branch itself. `next`: publish to `<branch>-next`, which GitOps Promoter promotes into `<branch>`. */
 export type PromotionMode = 'none' | 'next';
@@ -37,6 +38,11 @@ export interface PublishManifestOptions {
   hydratorMetadata?: boolean;
   /** `next`: publish to `<branch>-next` (created from `<branch>`), and note unchanged environments in `refs/notes/hydrator.metadata`. */
   promotion?: PromotionMode;
+  /**
+   * GitOps Promoter's monorepo layout: the service's folder (template with `{project}`) on a branch shared by
+   * the environment's services; `path` lies inside it, and promotion `next` publishes to `<branch>-next/<folder>`.
+   */
+  activePath?: string;
   /** The commit message's shape; defaults to `argocd` with promotion `next` (or a `-next` branch), else `render`. */
   messageStyle?: MessageStyle;
   /** The longest one git network command (list, fetch, push) may take, in seconds; a stall of 30 s (or this, if less) also fails. */
@@ -49,6 +55,10 @@ export interface PublishManifestOptions {
   forge?: Forge;
   /** Base URL of the forge's API (GitHub: `https://api.github.com`, `https://<host>/api/v3`). */
   forgeApiUrl?: string;
+  /** Sign every commit with git (`commit-tree -S`): `ssh` or `gpg` key; `none` (the default) signs nothing. */
+  sign?: SignOption;
+  /** The signing key (ssh: key file path or `key::<public key>`; gpg: key id); defaults to git's `user.signingkey`. */
+  signingKey?: string;
 }
 
 /** Where the manifest repository lives, for pull-request mode: GitHub through its REST API, GitLab through push options. */
@@ -70,6 +80,7 @@ export const PUBLISH_DEFAULTS = {
   promotion: 'none',
   pullRequest: false,
   pullRequestBranch: '{branch}-pr/{shortSourceCommit}',
+  sign: 'none',
 } as const satisfies PublishManifestOptions;
 
 /** The identity commits carry when neither the options nor the workspace's git config name one. */

@@ -8,6 +8,7 @@ import { settlePullRequest, type PullRequestReport } from './pull-request';
 import { writePublishReport, type PublishReportEntry } from './report';
 import { readRenderedOutput, resolveTarget, type PublishTarget, type RenderedOutput, type ResolvedTarget } from './request';
 import { findRenderDrift, refuseStaleReplay } from './replay-check';
+import { createSigningResolver } from './signing';
 import { changedSourcesOf, findChangedSources } from './source-status';
 import { readWorkspaceGitInfo } from './workspace-info';
 
@@ -51,6 +52,7 @@ export async function publishManifests(options: {
   const groups = new Map<string, ResolvedTarget[]>();
   const targetsById = new Map(options.targets.map((target) => [target.id, target]));
   const dirtyById = new Map<string, string[]>();
+  const signingFor = createSigningResolver({ workspaceRoot: options.workspaceRoot });
   const fail = (target: PublishTarget, error: unknown) => {
     const message = describeError(error);
     loggerFor(target).error(message);
@@ -116,6 +118,9 @@ export async function publishManifests(options: {
         );
       }
       dirtyById.set(target.id, resolved.dirtySources);
+      // Before any repository is touched: a missing signing key fails the target here.
+      const signing = await signingFor(target.options);
+      if (signing) resolved.request.signing = signing;
       const key = `${resolved.dryRun ? 'dry' : 'push'}\0${resolved.allowInsecureTransport ? 'insecure' : 'secure'}\0${resolved.repository}`;
       groups.set(key, [...(groups.get(key) ?? []), resolved]);
     } catch (error) {
@@ -169,6 +174,7 @@ export async function publishManifests(options: {
     ...(dirtyById.get(outcome.id)?.length ? { dirtySources: dirtyById.get(outcome.id) } : {}),
     ...(outcome.pullRequest ? { pullRequest: outcome.pullRequest } : {}),
     ...(outcome.noted ? { noted: outcome.noted } : {}),
+    ...(outcome.signed ? { signed: outcome.signed } : {}),
     ...(outcome.error !== undefined ? { error: redact(outcome.error, secretsFromEnv(env)) } : {}),
   }));
   const reportPath = await writePublishReport({ workspaceRoot: options.workspaceRoot, entries });

@@ -11,6 +11,7 @@ import { AtomicPushUnsupportedError, DEFAULT_NETWORK_TIMEOUT_SECONDS, EMPTY_TREE
 import { formatHydratorNote, HYDRATOR_NOTES_REF } from './hydrator';
 import { decideStatus, notePath, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
 import type { RefPushResult } from './push-output';
+import type { CommitSigning, SignFormat } from './signing';
 
 /**
  * A file to publish: a rendered file (where it goes in the branch and where it is on disk), or a file
@@ -46,6 +47,8 @@ export interface PublishRequest {
   comparedWithBase?: boolean;
   /** Push options the push of `branch` carries (GitLab's `merge_request.*`); the branch is pushed on its own. */
   pushOptions?: readonly string[];
+  /** Sign the request's commit (`sign`): `git commit-tree -S` with this key. */
+  signing?: CommitSigning;
 }
 
 /** What publishing one request did. */
@@ -69,6 +72,8 @@ export interface PublishOutcome {
   noted?: string;
   /** Why it failed, redacted. */
   error?: string;
+  /** The format the commit made for this request was signed with (`sign`); absent when no commit was made or signed. */
+  signed?: SignFormat;
 }
 
 /** How to publish a set of requests to one manifest repository. */
@@ -330,7 +335,7 @@ async function publishNotes(options: {
         const files = notes.map((note, index) => ({ path: notePath({ current, object: note.object }), blob: blobs[index] }));
         const [root] = await cache.writeTreePlans([planTrees({ current, files, mode: 'merge' })]);
         if (root === tipTree) return 'done' as const;
-        const [commit] = await cache.commitTrees([{ tree: root, parent: tip, message: 'Notes added by nx-gitops\n', author }]);
+        const [commit] = await cache.commitTrees([{ tree: root, parent: tip, message: 'Notes added by nx-gitops\n', author, signing: notes[0].job.requests[0].signing }]);
         const result = await cache.pushRef({ ref: HYDRATOR_NOTES_REF, commit });
         if (result.outcome === 'pushed' || result.outcome === 'up-to-date') return 'done' as const;
         if (result.outcome === 'failed') throw new GitopsError(`The push of ${HYDRATOR_NOTES_REF} was refused: ${result.summary}${result.detail ? `\nThe server said: ${result.detail}` : ''}`, {
@@ -555,6 +560,7 @@ async function buildBranches(options: {
         parent: state.head,
         message: state.job.requests[round].message,
         author: state.job.requests[round].author,
+        signing: state.job.requests[round].signing,
       })),
     );
     toCommit.forEach(({ state }, index) => (state.head = commits[index]));
@@ -601,5 +607,6 @@ function outcomeOf(options: { job: BranchJob; request: PublishRequest; index: nu
     const tries = job.attempts > 1 ? ` after ${job.attempts} attempts` : '';
     log.info(`${request.branch}: ${built.status}${where}${tries}.`);
   }
-  return { ...base, status: built.status, commit: built.commit, previousCommit: built.previousCommit, diff: built.diff, ...(job.noted ? { noted: job.noted } : {}) };
+  const signed = request.signing && built.commit && built.status !== 'unchanged' ? { signed: request.signing.format } : {};
+  return { ...base, status: built.status, commit: built.commit, previousCommit: built.previousCommit, diff: built.diff, ...(job.noted ? { noted: job.noted } : {}), ...signed };
 }

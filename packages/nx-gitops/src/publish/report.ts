@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { withFileLock } from './file-lock';
 import type { PublishStatus } from './plan';
 import type { PullRequestReport } from './pull-request';
+import type { SignFormat } from './signing';
 
 /** Where the publish report goes, relative to the workspace root. */
 export const PUBLISH_REPORT_PATH = join('dist', 'manifests', 'publish-report.json');
@@ -26,6 +27,8 @@ export interface PublishReportEntry {
   pullRequest?: PullRequestReport;
   /** With promotion `next`: the drySha noted on the unchanged head in `refs/notes/hydrator.metadata` (in a dry run: that would be). */
   noted?: string;
+  /** With `sign`: the format the entry's commit was signed with; absent for an unsigned or unchanged commit. */
+  signed?: SignFormat;
   error?: string;
 }
 

@@ -65,11 +65,14 @@ describe('publish-manifest schema', () => {
       pullRequestBranch: '{branch}-review/{shortSourceCommit}',
       forge: 'github',
       forgeApiUrl: 'https://ghe.example.com/api/v3',
+      sign: 'ssh',
+      signingKey: '~/.ssh/id_ed25519',
     };
     expect(validate(everyOption)).toBe(true);
     expect(validate({ mode: 'overwrite' })).toBe(false);
     expect(validate({ maxAttempts: 0 })).toBe(false);
     expect(validate({ forge: 'bitbucket' })).toBe(false);
+    expect(validate({ sign: 'x509' })).toBe(false);
   });
 
   it('declares the same defaults as the code', () => {
