@@ -1,12 +1,13 @@
 /**
  * Keeps the benchmark from rotting: a smoke run (5 services, 20 in the graph workspace, one run) through
- * every measurement, checked for a complete results file. No figure is compared with a threshold here; the
+ * every measurement, checked for a complete results file (each measurement itself checks that the work was
+ * done: manifests written, branches moved, nothing moved by the no-op). No figure is compared with a threshold here; the
  * targets are judged by `npm run bench` at full size.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '../e2e/nx-gitops-e2e/src/harness';
-import { MEDIAN_NAMES, formatResultsTable, parseBenchArgs, runBenchmarks, type BenchResults } from './run';
+import { MEDIAN_NAMES, REMOTE_DELAY_MS, TARGETS, formatResultsTable, meetsTarget, parseBenchArgs, runBenchmarks, type BenchResults } from './run';
 
 jest.setTimeout(6 * 60 * 1000);
 
@@ -34,6 +35,15 @@ describe('parseBenchArgs', () => {
   });
 });
 
+describe('meetsTarget', () => {
+  it('holds a lower-is-better figure to at most its limit and a higher-is-better one to at least its limit', () => {
+    expect(meetsTarget('renderNxVsFloor', 1.3)).toBe(true);
+    expect(meetsTarget('renderNxVsFloor', 1.31)).toBe(false);
+    expect(meetsTarget('publishNxRemoteSpeedup', 10)).toBe(true);
+    expect(meetsTarget('publishNxRemoteSpeedup', 9.9)).toBe(false);
+  });
+});
+
 describe('npm run bench -- --smoke', () => {
   let results: BenchResults;
   const printed: string[] = [];
@@ -49,7 +59,21 @@ describe('npm run bench -- --smoke', () => {
     expect(results).toMatchObject({ services: 5, graphServices: 20, runs: 1 });
   });
 
-  it.each(['renderVsFloor', 'renderNxVsFloor', 'builtinRenderSpeedup', 'builtinKustomizeSpeedup', 'publishSpeedup', 'publishNxSpeedup', 'noopVsCold', 'graphRatio', 'graphEmptyPluginRatio', 'peakRssMb'] as const)('writes %s as a finite positive number', (field) => {
+  it.each([
+    'renderNxVsFloor',
+    'renderNxBinaryVsFloor',
+    'renderBuiltinVsFloor',
+    'builtinRenderSpeedup',
+    'renderVsFloor',
+    'builtinKustomizeSpeedup',
+    'publishNxRemoteSpeedup',
+    'publishRemoteSpeedup',
+    'noopVsNxFloor',
+    'graphRatio',
+    'graphWarmRatio',
+    'graphEmptyPluginRatio',
+    'peakRssMb',
+  ] as const)('writes %s as a finite positive number', (field) => {
     expect(Number.isFinite(results[field])).toBe(true);
     expect(results[field]).toBeGreaterThan(0);
   });
@@ -73,7 +97,13 @@ describe('npm run bench -- --smoke', () => {
     expect(results.machine.node).toBe(process.version);
   });
 
-  it('prints the table it wrote', () => {
-    expect(printed.join('\n')).toContain(formatResultsTable(results));
+  it('prints the table it wrote, with a verdict on every target', () => {
+    const table = formatResultsTable(results);
+    expect(printed.join('\n')).toContain(table);
+    expect(table.match(/[✔✘]/g)).toHaveLength(Object.keys(TARGETS).length);
+  });
+
+  it('writes the delay of the remote it published to', () => {
+    expect(results.remoteDelayMs).toBe(REMOTE_DELAY_MS);
   });
 });

@@ -1,15 +1,17 @@
 /**
  * The measurements of the benchmark, each paired with the baseline it is compared against: our render
- * against the same kustomize commands alone, batch publish against the naive clone-commit-push loop, a no-op
- * `nx affected` against the cold one, and the project graph with the plugin against plain project.json files.
+ * (through Nx and called directly) against the same kustomize commands alone, publish to a smart-HTTP remote
+ * with latency against the naive clone-commit-push loop to the same remote, a no-op `nx affected` against the
+ * same command in a copy of the workspace whose targets are all `nx:noop`, and the project graph with the
+ * plugin against plain project.json files, cold and warm.
  * Every measurement checks that the work was really done (files written, branches moved), so a broken
  * pipeline cannot show up as a fast one.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import ts from 'typescript';
-import { branchTips, git, makeTempDir, removeTempDir, type FixtureWorkspace } from '../../e2e/nx-gitops-e2e/src/harness';
+import { branchTips, git, makeTempDir, openFixtureWorkspace, removeTempDir, runInFixture, type FixtureWorkspace } from '../../e2e/nx-gitops-e2e/src/harness';
 import { buildKustomization, resolveKustomizeCommand } from '../../packages/nx-gitops/src/kustomize/build';
 import { buildKustomizationInProcess } from '../../packages/nx-gitops/src/kustomize/builtin/build';
 import { runWithConcurrency } from '../../packages/nx-gitops/src/lib/exec';
@@ -31,6 +33,18 @@ export interface PipelineBench extends SyntheticWorkspace {
   publishRequest: BatchRequest;
   /** {@link renderRequest} with option `kustomize: builtin` on every task. */
   renderBuiltinRequest: BatchRequest;
+  /** The smart-HTTP server both publish flows push to, and the credentials it accepts. */
+  remote: BenchRemote;
+  /** The copy of the workspace whose targets are all `nx:noop` (see {@link createNxFloorWorkspace}). */
+  nxFloor: FixtureWorkspace;
+}
+
+/** A smart-HTTP git server serving the bench's bare repositories by folder name. */
+export interface BenchRemote {
+  /** The URL of a bare repository of the sandbox (`manifests.git`), without credentials. */
+  url(repository: string): string;
+  /** The token the server accepts (given to nx-gitops as `NX_GITOPS_TOKEN`). */
+  token: string;
 }
 
 /** `request` with one option set on every task (as a configuration of each target would). */
@@ -136,7 +150,7 @@ function findOnPath(name: string): string | undefined {
  * returns how many times each was started by the batch (processes that git starts itself are not counted).
  * The shims cost a shell each, so this run is not timed.
  */
-export async function countBatchProcesses(request: BatchRequest): Promise<Record<string, number>> {
+export async function countBatchProcesses(request: BatchRequest, env: Record<string, string> = {}): Promise<Record<string, number>> {
   const scratch = makeTempDir('nx-gitops-bench-count-');
   try {
     const shims = join(scratch, 'bin');
@@ -148,7 +162,7 @@ export async function countBatchProcesses(request: BatchRequest): Promise<Record
       if (!real) continue;
       writeFileSync(join(shims, program), `#!/bin/sh\necho ${program} >> "$BENCH_SPAWN_LOG"\nexec "${real}" "$@"\n`, { mode: 0o755 });
     }
-    await measureDirectBatch(request, { PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`, BENCH_SPAWN_LOG: log });
+    await measureDirectBatch(request, { ...env, PATH: `${shims}${delimiter}${process.env.PATH ?? ''}`, BENCH_SPAWN_LOG: log });
     const counts: Record<string, number> = Object.fromEntries(COUNTED_PROGRAMS.map((program) => [program, 0]));
     for (const line of readFileSync(log, 'utf8').split('\n').filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
     return counts;
@@ -165,30 +179,23 @@ export async function measureRenderBatch(bench: PipelineBench): Promise<CommandM
   return measurement;
 }
 
-/** The publish batch called directly: every rendered service to its own branch, every branch behind. */
-export async function measurePublishBatch(bench: PipelineBench): Promise<CommandMeasurement> {
-  assertAllRendered(bench);
-  resetRepository(bench.seedRepository, bench.manifestRepository);
-  const measurement = await measureDirectBatch(bench.publishRequest);
-  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the publish batch' });
-  return measurement;
-}
-
-/** {@link countBatchProcesses} of the publish batch, from every branch behind as in the timed runs. */
+/** {@link countBatchProcesses} of the publish batch, from the state of the timed runs (every branch behind, no clone yet). */
 export async function countPublishProcesses(bench: PipelineBench): Promise<Record<string, number>> {
   resetRepository(bench.seedRepository, bench.manifestRepository);
-  return countBatchProcesses(bench.publishRequest);
+  rmSync(publisherCache(bench.workspace), { recursive: true, force: true });
+  return countBatchProcesses(bench.publishRequest, { NX_GITOPS_TOKEN: bench.remote.token });
 }
 
 /**
  * `nx run-many -t render --batch` over every service's default environment, without the Nx cache, from a
- * workspace with no rendered output.
+ * workspace with no rendered output. The workspace sets `kustomize: builtin` in `targetDefaults`; with
+ * `engine: 'binary'` the command line overrides it with `--kustomize=binary`, as a user would.
  */
-export async function measureRenderNx(bench: SyntheticWorkspace): Promise<CommandMeasurement> {
+export async function measureRenderNx(bench: SyntheticWorkspace, engine: 'builtin' | 'binary'): Promise<CommandMeasurement> {
   rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
   const measurement = await measureCommand({
     file: nxBinary(bench.workspace),
-    args: ['run-many', '-t', 'render', '--batch', '--skip-nx-cache'],
+    args: ['run-many', '-t', 'render', '--batch', '--skip-nx-cache', ...(engine === 'binary' ? ['--kustomize=binary'] : [])],
     cwd: bench.workspace.root,
   });
   assertAllRendered(bench);
@@ -234,34 +241,127 @@ export async function measureBuiltinKustomize(bench: SyntheticWorkspace): Promis
   return ms;
 }
 
-/** Batch publish of every rendered service to its own branch: `nx run-many -t publish-manifest --batch` alone. */
-export async function measurePublishNx(bench: PipelineBench): Promise<CommandMeasurement> {
-  assertAllRendered(bench);
-  resetRepository(bench.seedRepository, bench.manifestRepository);
-  const measurement = await measureCommand({
-    file: nxBinary(bench.workspace),
-    args: ['run-many', '-t', 'publish-manifest', '--batch', '--exclude-task-dependencies'],
-    cwd: bench.workspace.root,
-  });
-  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'batch publish' });
-  return measurement;
+/** Where the publisher keeps its clone of each manifest repository in a workspace (removed for a cold publish). */
+function publisherCache(workspace: FixtureWorkspace): string {
+  return join(workspace.root, 'node_modules/.cache/nx-gitops');
 }
 
 /**
- * The naive flow, one service after another: shallow clone of the service's branch, write the manifest,
- * commit, push.
+ * The publish batch called directly against the remote, as a CI runner starts it: no clone of the manifest
+ * repository yet, every branch behind.
+ */
+export async function measurePublishBatchRemote(bench: PipelineBench): Promise<CommandMeasurement> {
+  assertAllRendered(bench);
+  resetRepository(bench.seedRepository, bench.manifestRepository);
+  rmSync(publisherCache(bench.workspace), { recursive: true, force: true });
+  const measurement = await measureDirectBatch(bench.publishRequest, { NX_GITOPS_TOKEN: bench.remote.token });
+  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the publish batch' });
+  return measurement;
+}
+
+/** The arguments of the `nx affected` run the publish and no-op measurements time: every service is affected. */
+function affectedPublishArgs(bench: SyntheticWorkspace): string[] {
+  return ['affected', '-t', 'publish-manifest', '--batch', `--base=${bench.firstCommit}`, '--head=HEAD'];
+}
+
+/**
+ * Fills the Nx cache with every service's render (`nx run-many -t render`), so that the publish measurements
+ * time the publish path of Nx (start-up, graph, hashing, cache restore, the batch) and not a render.
+ */
+export async function warmRenderCache(bench: SyntheticWorkspace): Promise<void> {
+  await runInFixture(nxBinary(bench.workspace), ['run-many', '-t', 'render'], { cwd: bench.workspace.root });
+  assertAllRendered(bench);
+}
+
+/** The first and the repeated run of the same `nx affected -t publish-manifest --batch`. */
+export interface AffectedMeasurement {
+  /** Every branch behind, no clone of the manifest repository yet, renders in the Nx cache: a publish to every branch. */
+  publish: CommandMeasurement;
+  /** The same command again at once, nothing changed: must push nothing. */
+  noop: CommandMeasurement;
+}
+
+/**
+ * `nx affected -t publish-manifest --batch` from the commit before any service, against the smart-HTTP
+ * remote: first with every branch behind (renders restored from the Nx cache that {@link warmRenderCache}
+ * filled, the publisher's clone removed, as on a fresh CI runner), then the same command again, which must
+ * move no branch.
+ */
+export async function measureAffectedPublish(bench: PipelineBench): Promise<AffectedMeasurement> {
+  const root = bench.workspace.root;
+  resetRepository(bench.seedRepository, bench.manifestRepository);
+  rmSync(publisherCache(bench.workspace), { recursive: true, force: true });
+  const env = { NX_GITOPS_TOKEN: bench.remote.token };
+  const publish = await measureCommand({ file: nxBinary(bench.workspace), args: affectedPublishArgs(bench), cwd: root, env });
+  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'nx affected -t publish-manifest' });
+  const published = await branchTips(bench.manifestRepository);
+  const noop = await measureCommand({ file: nxBinary(bench.workspace), args: affectedPublishArgs(bench), cwd: root, env });
+  const after = await branchTips(bench.manifestRepository);
+  if (JSON.stringify(after) !== JSON.stringify(published)) throw new Error('the no-op affected run moved a branch');
+  return { publish, noop };
+}
+
+/**
+ * Nx's own floor for the no-op rerun: the same `nx affected` in {@link createNxFloorWorkspace}'s copy, run
+ * twice so the second (timed) run, like ours, finds its cache filled.
+ */
+export async function measureNxFloor(bench: PipelineBench): Promise<CommandMeasurement> {
+  const floor = bench.nxFloor;
+  await runInFixture(nxBinary(floor), affectedPublishArgs(bench), { cwd: floor.root });
+  return measureCommand({ file: nxBinary(floor), args: affectedPublishArgs(bench), cwd: floor.root });
+}
+
+/**
+ * The copy of the pipeline workspace that stands for what Nx itself needs for `nx affected -t
+ * publish-manifest`: a clone of its git history (so the same commits are affected) sharing its
+ * node_modules (the same Nx), with the nx-gitops plugin removed from nx.json and each service given a
+ * project.json holding the same target names, `dependsOn`, `cache` flags and project dependencies as the
+ * inferred project, but every executor `nx:noop` and Nx's default inputs. What the copy costs is Nx's
+ * start-up, project graph of the same size, task graph, hashing and cache lookups for the same tasks;
+ * anything above it in our run is ours (plugin, inputs, executors, remote round trips).
+ */
+export async function createNxFloorWorkspace(options: { bench: SyntheticWorkspace; graph: ProjectGraphFile; root: string }): Promise<FixtureWorkspace> {
+  const { bench, graph, root } = options;
+  await git(dirname(root), ['clone', '-q', bench.workspace.root, root]);
+  symlinkSync(join(bench.workspace.root, 'node_modules'), join(root, 'node_modules'), 'dir');
+  const floor = openFixtureWorkspace(root, bench.workspace.nxVersion);
+  const nxJson = JSON.parse(floor.readFile('nx.json')) as { plugins?: Array<string | { plugin: string }> };
+  nxJson.plugins = (nxJson.plugins ?? []).filter((entry) => (typeof entry === 'string' ? entry : entry.plugin) !== 'nx-gitops');
+  floor.writeFile('nx.json', `${JSON.stringify(nxJson, null, 2)}\n`);
+  for (const service of bench.services) {
+    const node = graph.nodes[service];
+    if (!node) throw new Error(`project ${service} is not in the graph`);
+    const targets = Object.fromEntries(
+      Object.entries(node.data.targets ?? {}).map(([name, target]) => [
+        name,
+        { executor: 'nx:noop', ...(target.dependsOn ? { dependsOn: target.dependsOn } : {}), ...(target.cache !== undefined ? { cache: target.cache } : {}) },
+      ]),
+    );
+    const project = { name: service, root: node.data.root, targets, implicitDependencies: (graph.dependencies[service] ?? []).map((edge) => edge.target).sort() };
+    floor.writeFile(join(node.data.root, 'project.json'), `${JSON.stringify(project, null, 2)}\n`);
+  }
+  await floor.commitAll('Every target nx:noop, no plugin');
+  return floor;
+}
+
+/**
+ * The naive flow, one service after another, against the same remote as ours: shallow clone of the
+ * service's branch, write the manifest, commit, push.
  */
 export async function measureNaivePublish(bench: PipelineBench): Promise<number> {
   assertAllRendered(bench);
   resetRepository(bench.seedRepository, bench.naiveRepository);
   const scratch = makeTempDir('nx-gitops-bench-naive-');
   const sourceCommit = await bench.workspace.head();
+  const url = new URL(bench.remote.url(basename(bench.naiveRepository)));
+  url.username = 'bench';
+  url.password = bench.remote.token;
   try {
     const { ms } = await timed(async () => {
       for (const service of bench.services) {
         const branch = serviceBranch(service);
         const checkout = join(scratch, service);
-        await git(scratch, ['clone', '-q', '--depth', '1', '--single-branch', '--branch', branch, `file://${bench.naiveRepository}`, checkout]);
+        await git(scratch, ['clone', '-q', '--depth', '1', '--single-branch', '--branch', branch, url.href, checkout]);
         writeFileSync(join(checkout, 'manifest.yaml'), readFileSync(renderedManifest(bench.workspace, service)));
         await git(checkout, ['add', 'manifest.yaml']);
         await git(checkout, ['commit', '-q', '-m', `${branch}: render ${sourceCommit.slice(0, 7)}\n\nSource-Commit: ${sourceCommit}`]);
@@ -273,31 +373,6 @@ export async function measureNaivePublish(bench: PipelineBench): Promise<number>
   } finally {
     removeTempDir(scratch);
   }
-}
-
-/** The cold and the no-op run of the same `nx affected -t publish-manifest`. */
-export interface AffectedMeasurement {
-  cold: CommandMeasurement;
-  noop: CommandMeasurement;
-}
-
-/**
- * `nx affected -t publish-manifest --batch` from the commit before any service: first cold (no Nx cache, no
- * rendered output, every branch behind), then again at once with nothing changed, which must push nothing.
- */
-export async function measureAffectedRerun(bench: PipelineBench): Promise<AffectedMeasurement> {
-  const root = bench.workspace.root;
-  rmSync(join(root, '.nx'), { recursive: true, force: true });
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
-  resetRepository(bench.seedRepository, bench.manifestRepository);
-  const args = ['affected', '-t', 'publish-manifest', '--batch', `--base=${bench.firstCommit}`, '--head=HEAD'];
-  const cold = await measureCommand({ file: nxBinary(bench.workspace), args, cwd: root });
-  await assertBranchesMoved({ repository: bench.manifestRepository, seedRepository: bench.seedRepository, services: bench.services, what: 'the cold affected run' });
-  const published = await branchTips(bench.manifestRepository);
-  const noop = await measureCommand({ file: nxBinary(bench.workspace), args, cwd: root });
-  const after = await branchTips(bench.manifestRepository);
-  if (JSON.stringify(after) !== JSON.stringify(published)) throw new Error('the no-op affected run moved a branch');
-  return { cold, noop };
 }
 
 /** A workspace for the project-graph measurement, and how to switch it between the plugin and project.json files. */
@@ -330,6 +405,8 @@ function writeEmptyPlugin(workspaceRoot: string): void {
 interface GraphTarget {
   options?: Record<string, unknown>;
   configurations?: Record<string, Record<string, unknown>>;
+  dependsOn?: unknown[];
+  cache?: boolean;
 }
 
 /** The part of `nx graph --file` output the benchmark reads. */
@@ -411,11 +488,22 @@ export async function prepareGraphBench(bench: SyntheticWorkspace): Promise<Grap
   return variants;
 }
 
+/** A cold and a warm `nx show projects`. */
+export interface ShowProjectsMeasurement {
+  /** `.nx` removed first: no Nx cache, no workspace data, no analysis store. */
+  cold: CommandMeasurement;
+  /** The same command at once again: Nx's workspace data and the plugin's analysis store as the cold run left them. */
+  warm: CommandMeasurement;
+}
+
 /**
- * `nx show projects` with no Nx cache or workspace data (`.nx` removed). Its output is not checked: Nx exits
+ * `nx show projects` cold (`.nx` removed) and then warm (the second run). Its output is not checked: Nx exits
  * before a pipe has taken all of a long list, so {@link prepareGraphBench} checks both variants instead.
  */
-export async function measureShowProjects(graph: GraphBench): Promise<CommandMeasurement> {
+export async function measureShowProjects(graph: GraphBench): Promise<ShowProjectsMeasurement> {
   rmSync(join(graph.workspace.root, '.nx'), { recursive: true, force: true });
-  return measureCommand({ file: nxBinary(graph.workspace), args: ['show', 'projects'], cwd: graph.workspace.root });
+  const command = { file: nxBinary(graph.workspace), args: ['show', 'projects'], cwd: graph.workspace.root };
+  const cold = await measureCommand(command);
+  const warm = await measureCommand(command);
+  return { cold, warm };
 }
