@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
 import { describeError } from '../lib/errors';
+import { NX_DOCKER_IMAGE_REF_ENV, NX_RELEASE_VERSION_FILES_INPUT } from '../skaffold/nx-release-image';
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
 import { AnalysisStore } from './analysis-store';
 import { analyzeService, unreadableServiceAnalysis, type ServiceAnalysis } from './analyze-service';
@@ -89,6 +90,9 @@ export function serviceInputs(analysis: ServiceAnalysis): TargetInput[] {
     ...RENDER_ENV_INPUTS.map((env) => ({ env })),
     ...analysis.envVars.filter((env) => !(RENDER_ENV_INPUTS as readonly string[]).includes(env)).map((env) => ({ env })),
     { runtime: BUILD_ARTIFACTS_CONTENT_INPUT },
+    // images: nx-release takes the image nx release tagged: a new release must not replay an old render.
+    { env: NX_DOCKER_IMAGE_REF_ENV },
+    { runtime: NX_RELEASE_VERSION_FILES_INPUT },
     ...analysis.gitState.map((state) => ({ runtime: GIT_STATE_COMMANDS[state] })),
   ];
 }

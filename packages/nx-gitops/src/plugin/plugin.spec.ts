@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateDependenciesContext, CreateNodesContext } from '@nx/devkit';
 import { createDependencies, createNodes, createNodesV2 } from '../index';
+import { NX_RELEASE_VERSION_FILES_INPUT } from '../skaffold/nx-release-image';
 import { BUILD_ARTIFACTS_CONTENT_INPUT } from './create-nodes';
 import { seedSkaffoldYaml } from '../testing/seed-service';
 
@@ -136,6 +137,12 @@ describe('createNodes', () => {
                   "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
                 },
                 {
+                  "env": "NX_DOCKER_IMAGE_REF",
+                },
+                {
+                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
+                },
+                {
                   "runtime": "git rev-parse HEAD",
                 },
                 {
@@ -202,6 +209,12 @@ describe('createNodes', () => {
                   "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
                 },
                 {
+                  "env": "NX_DOCKER_IMAGE_REF",
+                },
+                {
+                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
+                },
+                {
                   "runtime": "git rev-parse HEAD",
                 },
                 {
@@ -261,6 +274,12 @@ describe('createNodes', () => {
                 },
                 {
                   "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
+                },
+                {
+                  "env": "NX_DOCKER_IMAGE_REF",
+                },
+                {
+                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
                 },
                 {
                   "runtime": "git rev-parse HEAD",
@@ -325,6 +344,8 @@ describe('createNodes', () => {
       { env: 'SKAFFOLD_TAG' },
       { env: 'RELEASE' },
       { runtime: BUILD_ARTIFACTS_CONTENT_INPUT },
+      { env: 'NX_DOCKER_IMAGE_REF' },
+      { runtime: NX_RELEASE_VERSION_FILES_INPUT },
     ]);
     expect(project.targets!.manifests.cache).toBe(false);
     expect(project.targets!['publish-manifest'].dependsOn).toEqual(['manifests']);

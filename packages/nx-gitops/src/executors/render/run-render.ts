@@ -26,6 +26,7 @@ import {
   type PrebuiltImage,
   type RenderResult,
 } from '../../skaffold/render';
+import { NX_RELEASE_IMAGES, nxReleaseImageEntry, readNxReleaseImage, type NxReleaseImage } from '../../skaffold/nx-release-image';
 import { renderWithSkaffoldCli } from '../../skaffold/skaffold-cli';
 import type { GitInfoCache } from '../../skaffold/tags';
 import type { RenderExecutorOptions } from './schema';
@@ -45,6 +46,8 @@ export interface RenderTask {
   digestSource: DigestSource;
   buildArtifactsFile?: string;
   images: string[];
+  /** With `images: nx-release`: the image reference `nx release` wrote, given to the service's artifact. */
+  nxReleaseImage?: NxReleaseImage;
   customTag?: string;
   labels: Record<string, string>;
   namespace?: string;
@@ -177,7 +180,10 @@ export function normalizeRenderOptions(input: {
     multiLevelRepo: options.multiLevelRepo ?? RENDER_OPTION_DEFAULTS.multiLevelRepo,
     digestSource,
     buildArtifactsFile: buildArtifacts ? absolute(buildArtifacts) : undefined,
-    images: list(options.images),
+    images: options.images === NX_RELEASE_IMAGES ? [] : list(options.images),
+    ...(options.images === NX_RELEASE_IMAGES
+      ? { nxReleaseImage: readNxReleaseImage({ project: input.project, projectRoot: input.projectRoot, workspaceRoot, env: input.env }) }
+      : {}),
     customTag: options.tag || input.env.SKAFFOLD_TAG || undefined,
     labels: parseLabels(list(options.labels)),
     namespace: options.namespace || undefined,
@@ -189,6 +195,13 @@ export function normalizeRenderOptions(input: {
     helmBinary: options.helmBinary || undefined,
     allowUnpinnedCharts: options.allowUnpinnedCharts ?? RENDER_OPTION_DEFAULTS.allowUnpinnedCharts,
   };
+}
+
+/** The `NAME=REFERENCE` entry giving the image `nx release` tagged to the artifact of the task's skaffold config it stands for. */
+function nxReleaseEntry(task: RenderTask, image: NxReleaseImage): string {
+  const { configs } = loadSkaffoldConfigs({ file: task.configFile });
+  const artifacts = configs.flatMap(({ config }) => (config.build?.artifacts ?? []).map((artifact) => artifact.image));
+  return nxReleaseImageEntry({ project: task.project, image, artifacts });
 }
 
 /** The images the skaffold engine wrote: every `image` value whose repository is one of the artifacts'. */
@@ -274,10 +287,11 @@ export interface RenderTaskResult {
  */
 export async function runRenderTask(task: RenderTask, context: { git: GitInfoCache; env: Record<string, string | undefined>; logger: GitopsLogger }): Promise<RenderTaskResult> {
   const { images: buildArtifacts, record: buildArtifactsRecord } = readBuildArtifacts(task);
-  const images = parseImagesOption(task.images);
   if (!existsSync(task.configFile)) {
     throw new GitopsError(`${task.project}: skaffold config ${task.configFile} does not exist.`, { hint: 'Fix the "skaffoldConfig" option.' });
   }
+  const imageEntries = task.nxReleaseImage ? [...task.images, nxReleaseEntry(task, task.nxReleaseImage)] : task.images;
+  const images = parseImagesOption(imageEntries);
   let result: Pick<RenderResult, 'manifest' | 'images' | 'warnings'>;
   if (task.engine === 'skaffold') {
     const manifest = await renderWithSkaffoldCli({
@@ -288,7 +302,7 @@ export async function runRenderTask(task: RenderTask, context: { git: GitInfoCac
       defaultRepo: task.defaultRepo,
       digestSource: task.digestSource,
       buildArtifactsFile: task.buildArtifactsFile,
-      images: task.images,
+      images: imageEntries,
       customTag: task.customTag,
       labels: task.labels,
       namespace: task.namespace,

@@ -7,7 +7,8 @@ export interface RenderExecutorOptions {
   multiLevelRepo?: boolean;
   digestSource?: 'tag' | 'remote' | 'none';
   buildArtifacts?: string;
-  images?: string[];
+  /** Pre-built images (`NAME=TAG` or references), or `nx-release`: the image @nx/docker tagged in `nx release version`. */
+  images?: string[] | 'nx-release';
   tag?: string;
   labels?: string[];
   namespace?: string;
