@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
+import { GitopsError } from '../lib/errors';
 import { withoutCredentials } from './commit-message';
+import { branchNameProblem, resolveRepositoryPath, templateUses, type TemplateValues } from './templates';
 
 /**
  * The source ("dry") commit a publish renders, as Argo CD's Source Hydrator and GitOps Promoter describe
@@ -197,6 +199,47 @@ export function activeBranchOf(branch: string): string | null {
   if (!branch.endsWith(NEXT_BRANCH_SUFFIX) || branch.length === NEXT_BRANCH_SUFFIX.length) return null;
   const active = branch.slice(0, -NEXT_BRANCH_SUFFIX.length);
   return active.endsWith('/') ? null : active;
+}
+
+/**
+ * The branch GitOps Promoter proposes changes from into `activeBranch`: `<active>-next`, or, in its monorepo
+ * layout (`activePath`: one branch per environment holding every service in its own folder),
+ * `<active>-next/<activePath>`, joined as Promoter joins them (Go's `path.Join`, which `posix.join` matches
+ * for a clean relative folder).
+ */
+export function proposedBranchOf(options: { activeBranch: string; activePath?: string | null }): string {
+  const next = `${options.activeBranch}${NEXT_BRANCH_SUFFIX}`;
+  return options.activePath ? posix.join(next, options.activePath) : next;
+}
+
+/**
+ * The service's folder in GitOps Promoter's monorepo layout, from the `activePath` template: a clean
+ * relative folder naming the project (two services never share a folder, as Promoter requires of the
+ * strategies on one branch), on a branch shared by the environment's services (a `branch` template
+ * without `{project}`), whose proposed branch is a valid branch name.
+ */
+export function resolveActivePath(options: { template: string; branchTemplate: string; values: TemplateValues }): string {
+  const { template, branchTemplate } = options;
+  if (!templateUses(template, 'project')) {
+    throw new GitopsError(`Refusing the "activePath" template "${template}": it does not name the project, so services would share a folder.`, {
+      hint: 'Put {project} in the "activePath" option, e.g. "{project}" or "apps/{project}".',
+    });
+  }
+  if (templateUses(branchTemplate, 'project')) {
+    throw new GitopsError(
+      `Refusing "activePath" with the "branch" template "${branchTemplate}": the monorepo layout keeps one branch per environment for every service, and this branch names the project.`,
+      { hint: 'Set the "branch" option to a template without {project}, e.g. "environment/{environment}", or remove the "activePath" option.' },
+    );
+  }
+  const folder = resolveRepositoryPath({ template, values: options.values, option: 'activePath' });
+  // Promoter's proposed branch ends in the folder: it must be a valid branch name too.
+  const problem = branchNameProblem(proposedBranchOf({ activeBranch: 'branch', activePath: folder }));
+  if (problem) {
+    throw new GitopsError(`Refusing the service folder "${folder}" (from the "activePath" template "${template}"): as the end of a branch name, ${problem}.`, {
+      hint: 'Set the "activePath" option to folder names git accepts in a branch name (no leading dot, no ".lock" ending).',
+    });
+  }
+  return folder;
 }
 
 /** The git note Argo CD's hydrator attaches to a hydrated commit: `{"drySha":"<full sha>"}`. */

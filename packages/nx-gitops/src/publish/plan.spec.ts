@@ -1,4 +1,4 @@
-import { decideStatus, notePath, planTrees, retryDelayMs, type TreeListingEntry } from './plan';
+import { decideStatus, notePath, planTrees, requestChanges, retryDelayMs, type TreeListingEntry } from './plan';
 
 const blob = (n: number) => n.toString(16).padStart(40, 'b');
 const tree = (n: number) => n.toString(16).padStart(40, 'c');
@@ -73,6 +73,29 @@ describe('planTrees', () => {
     expect(() =>
       planTrees({ current: [], files: [{ path: 'a.yaml', blob: blob(1) }, { path: 'a.yaml', blob: blob(2) }], mode: 'merge' }),
     ).toThrow(/Two rendered files would be written to "a.yaml"/);
+  });
+});
+
+describe('planTrees with several replaced directories (services of one commit)', () => {
+  it('empties each directory and keeps the rest, marking their parents as changed', () => {
+    const plan = planTrees({ current: listing, files: [{ path: 'apps/foo/k8s.yaml', blob: blob(9) }], mode: 'replace', replaceDirs: ['apps/foo', 'apps/bar'] });
+    expect(plan.map((entry) => entry.dir)).toEqual(['apps/foo', 'apps', '']);
+    expect(plan[1].entries).toEqual([{ name: 'foo', mode: '040000', type: 'tree', dir: 'apps/foo' }]);
+    expect(plan[2].entries.map((entry) => entry.name)).toEqual(['README.md', 'apps', 'vendor']);
+  });
+});
+
+describe('requestChanges', () => {
+  const own = (path: string, n: number, generated = false) => ({ path, blob: blob(n), generated });
+  it.each([
+    ['a rendered file as it is', [own('apps/foo/manifest.yaml', 2)], 'merge', false],
+    ['only a generated file that differs', [own('apps/foo/manifest.yaml', 2), own('apps/foo/hydrator.metadata', 7, true)], 'merge', false],
+    ['a rendered file that differs', [own('apps/foo/manifest.yaml', 8)], 'merge', true],
+    ['a new rendered file', [own('apps/foo/manifest.yaml', 2), own('apps/foo/extra.yaml', 5)], 'merge', true],
+    ['a replace that drops a file of its folder', [own('apps/foo/k8s.yaml', 2)], 'replace', true],
+    ['a replace that keeps its folder as it is', [own('apps/foo/manifest.yaml', 2)], 'replace', false],
+  ] as const)('%s', (_what, files, mode, expected) => {
+    expect(requestChanges({ current: listing, files, mode, replaceDir: 'apps/foo' })).toBe(expected);
   });
 });
 

@@ -110,15 +110,17 @@ export function isWithinDir(path: string, dir: string): boolean {
   return dir === '' || path === dir || path.startsWith(`${dir}/`);
 }
 
-/** The branch's tree with everything at or below `dir` removed, every directory on the way to it marked as changed. */
-function treeWithoutDir(listing: readonly TreeListingEntry[], dir: string): DirNode {
-  const root = treeFromListing(listing.filter((entry) => !isWithinDir(entry.path, dir)));
-  let node: DirNode = root;
-  for (const part of dir.split('/').slice(0, -1)) {
-    const child = node.children.get(part);
-    if (child?.kind !== 'dir') break;
-    child.sha = undefined;
-    node = child;
+/** The branch's tree with everything at or below each of `dirs` removed, every directory on the way to them marked as changed. */
+function treeWithoutDirs(listing: readonly TreeListingEntry[], dirs: readonly string[]): DirNode {
+  const root = treeFromListing(listing.filter((entry) => !dirs.some((dir) => isWithinDir(entry.path, dir))));
+  for (const dir of dirs) {
+    let node: DirNode = root;
+    for (const part of dir.split('/').slice(0, -1)) {
+      const child = node.children.get(part);
+      if (child?.kind !== 'dir') break;
+      child.sha = undefined;
+      node = child;
+    }
   }
   return root;
 }
@@ -136,14 +138,16 @@ export function planTrees(options: {
   mode: PublishMode;
   /** With `replace`: the directory of the branch the rendered files own (`''` for the whole branch). */
   replaceDir?: string;
+  /** With `replace`, instead of `replaceDir`: the directories of several services written in one commit. */
+  replaceDirs?: readonly string[];
 }): PlannedTree[] {
-  const replaceDir = options.replaceDir ?? '';
+  const replaceDirs = options.replaceDirs ?? [options.replaceDir ?? ''];
   const root: DirNode =
     options.mode === 'merge'
       ? treeFromListing(options.current)
-      : replaceDir === ''
+      : replaceDirs.includes('')
         ? { kind: 'dir', children: new Map() }
-        : treeWithoutDir(options.current, replaceDir);
+        : treeWithoutDirs(options.current, replaceDirs);
   root.sha = undefined;
   const seen = new Set<string>();
   for (const file of options.files) {
@@ -161,6 +165,26 @@ export function planTrees(options: {
   const writes: PlannedTree[] = [];
   collectWrites(root, '', writes);
   return writes;
+}
+
+/** A file of one request, as {@link requestChanges} compares it: generated files (the hydrator's) never count as a change. */
+export interface RequestFile extends PlannedFile {
+  generated: boolean;
+}
+
+/**
+ * Whether writing a request's files into the branch `current` lists changes anything but generated files:
+ * a rendered file whose blob differs or is missing, or (with `replace`) a file under `replaceDir` the
+ * request no longer writes. Decides, without writing a tree, which services of a shared branch a
+ * combined commit carries.
+ */
+export function requestChanges(options: { current: readonly TreeListingEntry[]; files: readonly RequestFile[]; mode: PublishMode; replaceDir?: string }): boolean {
+  const blobs = new Map(options.current.filter((entry) => entry.type !== 'tree').map((entry) => [entry.path, entry.sha]));
+  if (options.files.some((file) => !file.generated && blobs.get(file.path) !== file.blob)) return true;
+  if (options.mode === 'merge') return false;
+  const written = new Set(options.files.map((file) => file.path));
+  const dir = options.replaceDir ?? '';
+  return [...blobs.keys()].some((path) => isWithinDir(path, dir) && !written.has(path));
 }
 
 /** What publishing did (or, in a dry run, would do) to one branch. */

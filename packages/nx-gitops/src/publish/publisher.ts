@@ -9,7 +9,7 @@ import { remoteAccess } from './auth';
 import { withFileLock } from './file-lock';
 import { AtomicPushUnsupportedError, DEFAULT_NETWORK_TIMEOUT_SECONDS, EMPTY_TREE, ManifestRepositoryCache, TransientNetworkError, type BranchUpdate, type GitIdentity } from './git-cache';
 import { formatHydratorNote, HYDRATOR_NOTES_REF } from './hydrator';
-import { decideStatus, notePath, planTrees, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus } from './plan';
+import { decideStatus, notePath, planTrees, requestChanges, retryDelayMs, type PlannedTree, type PublishMode, type PublishStatus, type TreeListingEntry } from './plan';
 import type { RefPushResult } from './push-output';
 import type { CommitSigning, SignFormat } from './signing';
 
@@ -47,6 +47,13 @@ export interface PublishRequest {
   comparedWithBase?: boolean;
   /** Push options the push of `branch` carries (GitLab's `merge_request.*`); the branch is pushed on its own. */
   pushOptions?: readonly string[];
+  /**
+   * GitOps Promoter's monorepo layout (`activePath`): the service's folder on a branch shared by the
+   * environment's services. The requests of one branch that name a folder are written in one commit.
+   */
+  folder?: string;
+  /** The full source commit (`null` outside a git repository), named in the subject of a commit that combines services. */
+  sourceCommit?: string | null;
   /** Sign the request's commit (`sign`): `git commit-tree -S` with this key. */
   signing?: CommitSigning;
 }
@@ -106,11 +113,21 @@ interface BuiltRequest {
   commit: string | null;
   previousCommit: string | null;
   diff?: string;
+  /** Why this request alone failed (a request of a combined commit whose own files are wrong); the others went on. */
+  error?: string;
+}
+
+/** The requests of a branch that make one commit: a single request, or every request of the branch that names a folder. */
+interface BuildStep {
+  requests: PublishRequest[];
+  combined: boolean;
 }
 
 interface BranchJob {
   branch: string;
+  /** In the order of `steps`. */
   requests: PublishRequest[];
+  steps: BuildStep[];
   attempts: number;
   done: boolean;
   error?: string;
@@ -125,11 +142,39 @@ const BUILD_CONCURRENCY = 8;
 function groupByBranch(requests: readonly PublishRequest[]): BranchJob[] {
   const jobs = new Map<string, BranchJob>();
   for (const request of requests) {
-    const job = jobs.get(request.branch) ?? { branch: request.branch, requests: [], attempts: 0, done: false };
+    const job = jobs.get(request.branch) ?? { branch: request.branch, requests: [], steps: [], attempts: 0, done: false };
     job.requests.push(request);
     jobs.set(request.branch, job);
   }
+  for (const job of jobs.values()) {
+    // One commit per request, except for the services of a shared environment branch, which go in one.
+    const inFolders = job.requests.filter((request) => request.folder !== undefined);
+    job.steps = job.requests.filter((request) => request.folder === undefined).map((request) => ({ requests: [request], combined: false }));
+    if (inFolders.length > 0) job.steps.push({ requests: inFolders, combined: true });
+    job.requests = job.steps.flatMap((step) => step.requests);
+  }
   return [...jobs.values()];
+}
+
+/**
+ * The message of a commit that writes several services of one branch: the subject they share (an Argo CD
+ * style message names the source commit only), else `<branch>: render <short sha> (<n> services)`; then
+ * one line per service (its own subject when they differ), then the rest of the first message (source
+ * body and trailers), with `Source-Dirty: true` when any of them carries it.
+ */
+export function combinedCommitMessage(options: { branch: string; requests: ReadonlyArray<Pick<PublishRequest, 'project' | 'message' | 'sourceCommit'>> }): string {
+  const { requests } = options;
+  if (requests.length === 1) return requests[0].message;
+  const subjectOf = (message: string) => message.split('\n', 1)[0];
+  const subjects = requests.map((request) => subjectOf(request.message));
+  const shared = subjects.every((subject) => subject === subjects[0]);
+  const source = requests.find((request) => request.sourceCommit)?.sourceCommit;
+  const subject = shared ? subjects[0] : `${options.branch}: render ${source ? source.slice(0, 7) : 'unknown'} (${requests.length} services)`;
+  const listing = requests.map((request, index) => (shared ? `- ${request.project}` : `- ${subjects[index]}`)).join('\n');
+  let rest = requests[0].message.slice(subjects[0].length).replace(/^\n+/, '').replace(/\n+$/, '');
+  const dirty = requests.some((request) => /^Source-Dirty: true$/m.test(request.message));
+  if (dirty && !/^Source-Dirty: true$/m.test(rest)) rest = rest ? `${rest}\nSource-Dirty: true` : 'Source-Dirty: true';
+  return [subject, listing, ...(rest ? [rest] : [])].join('\n\n') + '\n';
 }
 
 /**
@@ -287,7 +332,7 @@ async function hashRequestFiles(options: { cache: ManifestRepositoryCache; reque
 /** The commit a job left its branch at when none of its requests changed it, else `null`. */
 function unchangedHead(job: BranchJob): string | null {
   if (job.error !== undefined || !job.built || job.built.head === null) return null;
-  return job.built.requests.every((built) => built.status === 'unchanged') ? job.built.head : null;
+  return job.built.requests.every((built) => built.status === 'unchanged' && built.error === undefined) ? job.built.head : null;
 }
 
 /**
@@ -469,9 +514,10 @@ interface BuildState {
 
 /**
  * Builds the commits of every job on the tips in `held`. Git work is batched across branches: one
- * process finds every tip's tree, and for each round of requests (a branch shared by several requests
- * takes one round per request) one process lists the current trees and one `mktree --batch` per
- * directory level writes the new ones; only `commit-tree` (and, in a dry run, `diff`) runs per request.
+ * process finds every tip's tree, and for each round of steps (a branch shared by several requests takes
+ * one round per request, except that the services of a shared environment branch — requests naming a
+ * folder — make one step and one commit) one process lists the current trees and one `mktree --batch` per
+ * directory level writes the new ones; only `commit-tree` (and, in a dry run, `diff`) runs per step.
  * A job whose own inputs are wrong fails alone; a git failure fails the whole build.
  */
 async function buildBranches(options: {
@@ -511,25 +557,30 @@ async function buildBranches(options: {
   for (const state of states) state.headTree = state.head ? trees.get(state.head)! : null;
 
   for (let round = 0; ; round++) {
-    const active = states.filter((state) => !state.job.done && round < state.job.requests.length);
+    const active = states.filter((state) => !state.job.done && round < state.job.steps.length);
     if (active.length === 0) break;
-    const keepsFiles = (request: PublishRequest) => request.mode === 'merge' || (request.replaceDir ?? '') !== '';
-    const toList = active.filter((state) => keepsFiles(state.job.requests[round]) && state.headTree);
+    const stepOf = (state: BuildState) => state.job.steps[round];
+    // A combined step always reads the branch: which services changed decides what it writes.
+    const keepsFiles = (step: BuildStep) => step.combined || step.requests[0].mode === 'merge' || (step.requests[0].replaceDir ?? '') !== '';
+    const toList = active.filter((state) => keepsFiles(stepOf(state)) && state.headTree);
     const listings = await cache.listTrees(toList.map((state) => state.headTree!));
-    const planned: Array<{ state: BuildState; plan: PlannedTree[]; generatedOnly: PlannedTree[] | null }> = [];
-    const needsListing = active.filter((state) => state.headTree && !keepsFiles(state.job.requests[round]) && state.job.requests[round].files.some(isGenerated));
+    const planned: Array<{ state: BuildState; input: RoundInput; verdicts: Map<PublishRequest, Verdict> | null; plan: PlannedTree[]; generatedOnly: PlannedTree[] | null }> = [];
+    const needsListing = active.filter((state) => state.headTree && !keepsFiles(stepOf(state)) && stepOf(state).requests[0].files.some(isGenerated));
     const fullListings = await cache.listTrees(needsListing.map((state) => state.headTree!));
     for (const state of active) {
-      const request = state.job.requests[round];
+      const step = stepOf(state);
       try {
         const listing = state.headTree ? (listings.get(state.headTree) ?? fullListings.get(state.headTree) ?? []) : [];
-        const current = keepsFiles(request) ? listing : [];
-        const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(blobKey(file))! }));
-        const generated = files.filter((_, index) => isGenerated(request.files[index]));
+        const { input, verdicts } = step.combined
+          ? combineStep({ step, branch: state.job.branch, listing, blobs, branchExists: state.branchExists })
+          : { input: singleInput(step.requests[0]), verdicts: null };
+        const current = keepsFiles(step) ? listing : [];
+        const files = input.files.map((file) => ({ path: file.path, blob: blobs.get(blobKey(file))! }));
+        const generated = files.filter((_, index) => isGenerated(input.files[index]));
         // The branch as it is with only the generated files written: when the new tree equals it, only
         // generated files (the source commit they name) differ, and nothing is committed.
         const generatedOnly = generated.length > 0 && state.headTree ? planTrees({ current: listing, files: generated, mode: 'merge' }) : null;
-        planned.push({ state, plan: planTrees({ current, files, mode: request.mode, replaceDir: request.replaceDir }), generatedOnly });
+        planned.push({ state, input, verdicts, plan: planTrees({ current, files, mode: input.mode, replaceDirs: input.replaceDirs }), generatedOnly });
       } catch (error) {
         failJob(state.job, error);
       }
@@ -542,33 +593,43 @@ async function buildBranches(options: {
     const generatedRootOf = new Map(withGenerated.map(({ state }, index) => [state, generatedRoots[index]]));
     const decided = await runWithConcurrency(
       BUILD_CONCURRENCY,
-      planned.map(({ state }, index) => async () => {
+      planned.map(({ state, input, verdicts }, index) => async () => {
         const newTree = roots[index];
         const onlyGenerated = generatedRootOf.get(state) === newTree;
-        const sameAsBase = !state.branchExists && state.headTree !== null && state.job.requests[round].comparedWithBase === true && (onlyGenerated || newTree === state.headTree);
+        const sameAsBase = !state.branchExists && state.headTree !== null && input.comparedWithBase === true && (onlyGenerated || newTree === state.headTree);
         const status =
           (onlyGenerated && state.branchExists) || sameAsBase ? 'unchanged' : decideStatus({ branchExists: state.branchExists, currentTree: state.headTree, newTree });
         const diff = dryRun && status !== 'unchanged' ? await cache.diff(state.headTree ?? EMPTY_TREE, newTree) : undefined;
-        return { state, newTree, status, diff, previousCommit: state.branchExists ? state.head : null };
+        return { state, input, verdicts, newTree, status, diff, previousCommit: state.branchExists ? state.head : null };
       }),
     );
     // Every branch's commit of this round in one process.
     const toCommit = dryRun ? [] : decided.filter(({ status }) => status !== 'unchanged');
     const commits = await cache.commitTrees(
-      toCommit.map(({ state, newTree }) => ({
+      toCommit.map(({ state, input, newTree }) => ({
         tree: newTree,
         parent: state.head,
-        message: state.job.requests[round].message,
-        author: state.job.requests[round].author,
-        signing: state.job.requests[round].signing,
+        message: input.message,
+        author: input.author,
+        signing: input.signing,
       })),
     );
     toCommit.forEach(({ state }, index) => (state.head = commits[index]));
-    for (const { state, newTree, status, diff, previousCommit } of decided) {
-      state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
+    for (const { state, input, verdicts, newTree, status, diff, previousCommit } of decided) {
+      for (const request of stepOf(state).requests) {
+        const verdict = verdicts?.get(request);
+        if (verdict !== undefined && verdict !== 'changed' && verdict !== 'unchanged') {
+          state.built.push({ status: 'unchanged', commit: null, previousCommit, error: verdict.error });
+        } else if (verdict === 'unchanged' && status !== 'unchanged') {
+          // Its folder is as it was: the branch moved for the other services of the commit.
+          state.built.push({ status: 'unchanged', commit: dryRun ? null : previousCommit, previousCommit });
+        } else {
+          state.built.push({ status, commit: dryRun ? null : state.head, previousCommit, diff });
+        }
+      }
       if (status !== 'unchanged') state.headTree = newTree;
       // A branch compared with its base and left unchanged is still missing.
-      if (status !== 'unchanged' || state.branchExists || !state.job.requests[round].comparedWithBase) state.branchExists = true;
+      if (status !== 'unchanged' || state.branchExists || !input.comparedWithBase) state.branchExists = true;
     }
   }
   for (const state of states) {
@@ -576,6 +637,77 @@ async function buildBranches(options: {
     const head = state.remoteTip === null && !state.branchExists ? null : state.head;
     if (!state.job.done) state.job.built = { remoteTip: state.remoteTip, head, requests: state.built };
   }
+}
+
+/** What one round writes to a branch: the files, how they combine with it, and the commit's message and author. */
+type RoundInput = Pick<PublishRequest, 'files' | 'mode' | 'message' | 'author' | 'comparedWithBase' | 'signing'> & {
+  /** With `replace`: the directories replaced (`''` for the whole branch). */
+  replaceDirs: string[];
+};
+
+/** How a service of a combined commit fared against the branch: its files change it, they do not, or they are wrong. */
+type Verdict = 'changed' | 'unchanged' | { error: string };
+
+function singleInput(request: PublishRequest): RoundInput {
+  return { ...request, replaceDirs: [request.replaceDir ?? ''] };
+}
+
+/**
+ * The one commit of the services of a shared environment branch (GitOps Promoter's monorepo layout): the
+ * files of the services whose manifests change the branch (of every service when none does, so that
+ * nothing but generated files differ and no commit is made), with a message listing them. A service whose
+ * own files are wrong (two files on one path, a path another service writes differently) is left out and
+ * fails alone; the others go on.
+ */
+function combineStep(options: {
+  step: BuildStep;
+  branch: string;
+  listing: readonly TreeListingEntry[];
+  blobs: ReadonlyMap<string, string>;
+  branchExists: boolean;
+}): { input: RoundInput; verdicts: Map<PublishRequest, Verdict> } {
+  const { step, listing, blobs } = options;
+  const verdicts = new Map<PublishRequest, Verdict>();
+  const written = new Map<string, string>();
+  const valid: PublishRequest[] = [];
+  for (const request of step.requests) {
+    const files = request.files.map((file) => ({ path: file.path, blob: blobs.get(blobKey(file))!, generated: isGenerated(file) }));
+    const paths = new Set<string>();
+    const twice = files.find((file) => paths.has(file.path) || !paths.add(file.path));
+    const clash = files.find((file) => written.has(file.path) && written.get(file.path) !== file.blob);
+    if (twice || clash) {
+      const problem = twice
+        ? new GitopsError(`Two files of ${request.project}/${request.environment} would be written to "${twice.path}" in branch "${request.branch}".`, {
+            hint: 'Choose a "path" that is not README.md or hydrator.metadata of the service\'s folder.',
+          })
+        : new GitopsError(`${request.project}/${request.environment} would write "${clash!.path}" in branch "${request.branch}", which another service of the same commit writes differently.`, {
+            hint: 'Give every service its own folder with the "activePath" option (e.g. "{project}").',
+          });
+      verdicts.set(request, { error: describeError(problem) });
+      continue;
+    }
+    for (const file of files) written.set(file.path, file.blob);
+    valid.push(request);
+    const changed = !options.branchExists || requestChanges({ current: listing, files, mode: request.mode, replaceDir: request.replaceDir });
+    verdicts.set(request, changed ? 'changed' : 'unchanged');
+  }
+  const changing = valid.filter((request) => verdicts.get(request) === 'changed');
+  const carried = changing.length > 0 ? changing : valid;
+  const files = new Map<string, PublishFile>();
+  for (const file of carried.flatMap((request) => request.files)) if (!files.has(file.path)) files.set(file.path, file);
+  const replacing = carried.filter((request) => request.mode === 'replace');
+  const first = carried[0] ?? step.requests[0];
+  return {
+    input: {
+      files: [...files.values()],
+      mode: replacing.length > 0 ? 'replace' : 'merge',
+      replaceDirs: replacing.map((request) => request.replaceDir ?? ''),
+      message: carried.length > 0 ? combinedCommitMessage({ branch: options.branch, requests: carried }) : first.message,
+      author: first.author,
+      signing: first.signing,
+    },
+    verdicts,
+  };
 }
 
 function isGenerated(file: PublishFile): boolean {
@@ -594,8 +726,8 @@ function outcomeOf(options: { job: BranchJob; request: PublishRequest; index: nu
     dryRun,
   };
   const built = job.built?.requests[index];
-  if (job.error !== undefined || !built) {
-    const error = job.error ?? 'The branch was not published.';
+  if (job.error !== undefined || !built || built.error !== undefined) {
+    const error = job.error ?? built?.error ?? 'The branch was not published.';
     log.error(`Failed to publish to ${request.branch}: ${error}`);
     return { ...base, status: 'failed', commit: null, previousCommit: built?.previousCommit ?? null, error };
   }

@@ -6,7 +6,7 @@ import { readJsonFile } from '../manifests/yaml-limits';
 import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImagesFile } from '../manifests/render-output';
 import { parseManifests } from '../manifests/yaml';
 import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, type Provenance } from './commit-message';
-import { activeBranchOf, hydratorFiles, NEXT_BRANCH_SUFFIX } from './hydrator';
+import { activeBranchOf, hydratorFiles, proposedBranchOf, resolveActivePath } from './hydrator';
 import { DEFAULT_AUTHOR, MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS, type PublishManifestOptions } from './options';
 import type { PublishRequest } from './publisher';
 import { planPullRequest, type PullRequestPlan } from './pull-request';
@@ -192,17 +192,24 @@ export function resolveTarget(options: {
   const environment = targetEnvironment(target);
   const values = { project: target.project, environment };
   const named = resolveBranchName({ template: opts.branch, values });
-  const path = resolveRepositoryPath({ template: opts.path, values });
+  // GitOps Promoter's monorepo layout: the service's folder on the environment's branch; `path` is inside it.
+  const folder = opts.activePath ? resolveActivePath({ template: opts.activePath, branchTemplate: opts.branch, values }) : null;
+  const path = folder === null ? resolveRepositoryPath({ template: opts.path, values }) : posix.join(folder, resolveRepositoryPath({ template: opts.path, values }));
+  if (folder !== null && opts.pullRequest) {
+    throw new GitopsError(`Refusing "pullRequest" for ${target.project}/${environment} with "activePath": the services of one environment share its branch, and a pull request per service is not supported.`, {
+      hint: 'Remove the "activePath" option (one branch per service), or set "pullRequest" to false.',
+    });
+  }
   if (opts.pullRequest && (opts.promotion === 'next' || activeBranchOf(named) !== null || opts.baseBranch)) {
     throw new GitopsError(`Refusing "pullRequest" for ${target.project}/${environment} with ${opts.baseBranch ? '"baseBranch"' : 'promotion "next"'}: the pull request goes into the branch itself, which must exist.`, {
       hint: 'Remove the "baseBranch" option or set "promotion" to "none" (and use a branch that does not end in -next), or set "pullRequest" to false.',
     });
   }
-  const promotion = resolvePromotion({ project: target.project, environment, named, promotion: opts.promotion, baseBranch: opts.baseBranch, workspace });
+  const promotion = resolvePromotion({ project: target.project, environment, named, promotion: opts.promotion, baseBranch: opts.baseBranch, workspace, folder });
   const branch = promotion?.branch ?? named;
   const baseBranch = promotion?.activeBranch ?? (opts.baseBranch ? resolveBranchName({ template: opts.baseBranch, values, option: 'baseBranch' }) : null);
-  const replaceDir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
-  if (opts.mode === 'replace') refuseSharedReplace({ project: target.project, branchTemplate: opts.branch, pathTemplate: opts.path, replaceDir });
+  const replaceDir = folder ?? (posix.dirname(path) === '.' ? '' : posix.dirname(path));
+  if (opts.mode === 'replace' && folder === null) refuseSharedReplace({ project: target.project, branchTemplate: opts.branch, pathTemplate: opts.path, replaceDir });
   const repository = opts.manifestRepository || env[MANIFEST_REPOSITORY_ENV];
   if (!repository) {
     throw new GitopsError(`No manifest repository to publish ${target.project}/${environment} to.`, {
@@ -238,7 +245,7 @@ export function resolveTarget(options: {
   // Without a source commit there is no drySha to record: the hydrator files need one.
   const generated =
     opts.hydratorMetadata && workspace.source
-      ? hydratorFiles({ source: workspace.source, manifestDir: posix.dirname(path) === '.' ? '' : posix.dirname(path), command: `npx nx run ${target.project}:render:${environment}` })
+      ? hydratorFiles({ source: workspace.source, manifestDir: folder ?? (posix.dirname(path) === '.' ? '' : posix.dirname(path)), command: `npx nx run ${target.project}:render:${environment}` })
       : [];
   const location = resolveRepositoryLocation(repository, workspaceRoot);
   const pullRequest = opts.pullRequest
@@ -277,6 +284,7 @@ export function resolveTarget(options: {
       files: [{ path, sourceFile: rendered.manifestFile }, ...generated.map((file) => ({ ...file, generated: true as const }))],
       message,
       ...(promotion ? { activeBranch: promotion.activeBranch, note: workspace.source!.sha } : {}),
+      ...(folder !== null ? { folder, sourceCommit: workspace.head } : {}),
       author: {
         name: opts.authorName ?? workspace.userName ?? DEFAULT_AUTHOR.name,
         email: opts.authorEmail ?? workspace.userEmail ?? DEFAULT_AUTHOR.email,
@@ -297,6 +305,8 @@ function resolvePromotion(options: {
   promotion: PublishManifestOptions['promotion'];
   baseBranch: string | undefined;
   workspace: WorkspaceGitInfo;
+  /** With `activePath`: the service's folder, which ends the proposed branch's name. */
+  folder: string | null;
 }): { branch: string; activeBranch: string } | null {
   const { named, project, environment } = options;
   const active = activeBranchOf(named);
@@ -311,7 +321,8 @@ function resolvePromotion(options: {
       hint: 'Publish from a git repository with at least one commit, or set the "promotion" option to "none".',
     });
   }
-  return active === null ? { branch: `${named}${NEXT_BRANCH_SUFFIX}`, activeBranch: named } : { branch: named, activeBranch: active };
+  const activeBranch = active ?? named;
+  return { branch: proposedBranchOf({ activeBranch, activePath: options.folder }), activeBranch };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -118,18 +118,23 @@ export function resolveBranchName(options: { template: string; values: TemplateV
 }
 
 /**
- * Expands the path template and throws a {@link GitopsError} naming the `path` option when the template
- * itself (its placeholders set aside) or the path it gives is unsafe.
+ * Expands the path template and throws a {@link GitopsError} naming the option (`path`, or `activePath`
+ * for a service's folder) when the template itself (its placeholders set aside) or the path it gives is unsafe.
  */
-export function resolveRepositoryPath(options: { template: string; values: TemplateValues }): string {
-  refuseNxMangledTemplate({ template: options.template, option: 'path' });
-  const hint = 'Set the "path" option to a relative path inside the branch, such as "manifest.yaml" or "{environment}/manifest.yaml".';
+export function resolveRepositoryPath(options: { template: string; values: TemplateValues; option?: 'path' | 'activePath' }): string {
+  const option = options.option ?? 'path';
+  refuseNxMangledTemplate({ template: options.template, option });
+  const hint =
+    option === 'path'
+      ? 'Set the "path" option to a relative path inside the branch, such as "manifest.yaml" or "{environment}/manifest.yaml".'
+      : 'Set the "activePath" option to a relative folder naming the service, such as "{project}" or "apps/{project}".';
   const shapeProblem = repositoryPathProblem(templateShape(options.template));
-  if (shapeProblem) throw new GitopsError(`Refusing the "path" template "${options.template}": ${shapeProblem}.`, { hint });
-  const path = expandTemplate({ template: options.template, values: options.values, option: 'path' });
+  if (shapeProblem) throw new GitopsError(`Refusing the "${option}" template "${options.template}": ${shapeProblem}.`, { hint });
+  const path = expandTemplate({ template: options.template, values: options.values, option });
   const problem = repositoryPathProblem(path);
   if (problem) {
-    throw new GitopsError(`Refusing manifest path "${path}" (from the "path" template "${options.template}"): ${problem}.`, { hint });
+    const what = option === 'path' ? 'manifest path' : 'service folder';
+    throw new GitopsError(`Refusing ${what} "${path}" (from the "${option}" template "${options.template}"): ${problem}.`, { hint });
   }
   return path;
 }

@@ -60,6 +60,7 @@ describe('publish-manifest schema', () => {
       networkTimeoutSeconds: 30,
       hydratorMetadata: false,
       promotion: 'next',
+      activePath: 'apps/{project}',
       messageStyle: 'argocd',
       pullRequest: true,
       pullRequestBranch: '{branch}-review/{shortSourceCommit}',
