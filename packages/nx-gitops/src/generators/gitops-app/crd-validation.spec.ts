@@ -175,6 +175,15 @@ describe('generated objects against the CRDs of Argo CD and GitOps Promoter', ()
     expect(objects.map((object) => crdErrors(validators, object))).toEqual(objects.map(() => []));
   });
 
+  it("promoter: the objects validate in Promoter's monorepo layout (--activePath, one branch per environment)", async () => {
+    tree.write('nx.json', JSON.stringify({ plugins: [{ plugin: 'nx-gitops', options: { branch: 'environment/{environment}' } }] }));
+    const objects = await generate({ tool: 'promoter', manifestRepository: 'https://github.com/acme/manifests.git', activePath: 'apps/{project}' });
+    expect(objects[1].spec.activePath).toBe('apps/foo');
+    expect(objects.map((object) => crdErrors(validators, object))).toEqual(objects.map(() => []));
+    // The CRD holds the field: an empty folder is refused by it.
+    expect(crdErrors(validators, { ...objects[1], spec: { ...objects[1].spec, activePath: '' } }).join('\n')).toMatch(/activePath/);
+  });
+
   it.each<[string, (objects: KubernetesObject[]) => KubernetesObject, RegExp]>([
     ['an unknown field of an Application source', ([, , application]) => ({ ...application, spec: { ...application.spec, source: { ...(application.spec.source as Schema), file: 'manifest.yaml' } } }), /must NOT have additional properties/],
     ['a GitRepository with two SCM blocks', ([repository]) => ({ ...repository, spec: { ...repository.spec, gitea: { owner: 'a', name: 'b' } } }), /exactly one of the fields/],

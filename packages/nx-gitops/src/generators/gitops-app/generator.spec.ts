@@ -193,7 +193,31 @@ spec:
     ]);
   });
 
+  it("--tool promoter --activePath: Promoter's monorepo layout — the strategy scoped to the service's folder on one branch per environment, the Applications syncing that folder", async () => {
+    setPluginOptions(tree, { manifestRepository: 'https://github.com/acme/manifests.git', branch: 'environment/{environment}' });
+    await gitopsAppGenerator(tree, { service: 'foo', tool: 'promoter', activePath: 'apps/{project}', environments: ['develop', 'production'] });
+    const [, strategy, ...applications] = parseAllDocuments(tree.read('services/foo/deploy/promoter/promotion.yaml', 'utf-8') ?? '').map((d) => d.toJS());
+    expect(strategy.spec).toEqual({
+      gitRepositoryRef: { name: 'foo' },
+      activePath: 'apps/foo',
+      environments: [
+        { branch: 'environment/develop', autoMerge: true },
+        { branch: 'environment/production', autoMerge: false },
+      ],
+    });
+    expect(applications.map((a) => [a.spec.source.targetRevision, a.spec.source.path, a.spec.source.directory.include])).toEqual([
+      ['environment/develop', 'apps/foo', 'manifest.yaml'],
+      ['environment/production', 'apps/foo', 'manifest.yaml'],
+    ]);
+  });
+
+  it('--activePath is refused with a branch template naming the project (the default), naming the plugin option', async () => {
+    await expect(gitopsAppGenerator(tree, { service: 'foo', manifestRepository: REPO, tool: 'promoter', activePath: '{project}' })).rejects.toThrow(/"branch" plugin option/);
+    expect(tree.exists('services/foo/deploy/promoter/promotion.yaml')).toBe(false);
+  });
+
   it.each([
+    [{ tool: 'argocd' as const, activePath: '{project}' }, /--activePath is an option of --tool promoter/],
     [{ tool: 'promoter' as const, environment: 'production' }, /--environment names one environment/],
     [{ tool: 'promoter' as const, namespace: 'shop' }, /namespace named after it/],
     [{ tool: 'argocd' as const, environments: ['develop'] }, /--environments is an option of --tool promoter/],

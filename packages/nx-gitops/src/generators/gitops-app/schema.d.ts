@@ -14,6 +14,7 @@ export interface GitopsAppGeneratorSchema {
   scm?: 'github' | 'gitlab' | 'gitea' | 'forgejo' | 'bitbucketCloud' | 'azureDevOps';
   gitlabProjectId?: number;
   scmProvider?: string;
+  activePath?: string;
   promoterNamespace?: string;
   output?: string;
 }

@@ -188,6 +188,8 @@ export const promoterPromotionStrategySchema = {
       additionalProperties: false,
       properties: {
         gitRepositoryRef: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: promoterObjectName } },
+        // A clean relative folder, as publish-manifest's activePath gives it.
+        activePath: { type: 'string', minLength: 1, pattern: '^(?!/)(?!.*(^|/)\\.\\.?(/|$)).+$' },
         environments: {
           type: 'array',
           minItems: 1,

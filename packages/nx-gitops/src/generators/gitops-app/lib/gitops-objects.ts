@@ -114,6 +114,8 @@ export interface PromoterObjectsInput extends Omit<GitopsObjectsInput, 'environm
   scmProvider: string;
   /** Namespace of the `GitRepository` and `PromotionStrategy` (that of the `ScmProvider` and its Secret). */
   promoterNamespace: string;
+  /** Promoter's monorepo layout: the service's folder on every environment's branch (`spec.activePath`). */
+  activePath?: string;
 }
 
 /**
@@ -122,6 +124,8 @@ export interface PromoterObjectsInput extends Omit<GitopsObjectsInput, 'environm
  * automatically into every environment but the last, whose pull request waits for a person), and one Argo CD
  * `Application` per environment syncing the active branch into the namespace named after the environment. The
  * hydrator (`publish-manifest` with `promotion: next`) writes `<branch>-next`; Promoter proposes it into `<branch>`.
+ * With `activePath` (one branch per environment for every service), the strategy is scoped to the service's
+ * folder: Promoter reads `<activePath>/hydrator.metadata` and proposes from `<branch>-next/<activePath>`.
  */
 export function buildPromoterObjects(input: PromoterObjectsInput): GitopsObject[] {
   const name = input.project;
@@ -140,6 +144,7 @@ export function buildPromoterObjects(input: PromoterObjectsInput): GitopsObject[
     metadata: { name, namespace: input.promoterNamespace },
     spec: {
       gitRepositoryRef: { name },
+      ...(input.activePath ? { activePath: input.activePath } : {}),
       environments: input.environments.map((environment, index) => ({
         branch: activeBranch({ ...input, environment }),
         autoMerge: index < input.environments.length - 1,

@@ -1,5 +1,7 @@
 import { joinPathFragments, normalizePath, type Tree } from '@nx/devkit';
 import { GitopsError } from '../../../lib/errors';
+import { resolveActivePath } from '../../../publish/hydrator';
+import { templateUses } from '../../../publish/templates';
 import { DEFAULT_PLUGIN_OPTIONS } from '../../../plugin/options';
 import { readDefaultEnvironment, readPluginOptions } from '../../lib/plugin-entry';
 import { assertDnsLabel } from '../../lib/validate-names';
@@ -17,6 +19,8 @@ export interface NormalizedPromotionOptions {
   environments: string[];
   scm: { kind: ScmKind; spec: ScmRepositorySpec };
   scmProvider: string;
+  /** With `--activePath` (Promoter's monorepo layout): the service's folder on each environment's branch. */
+  activePath?: string;
 }
 
 /** gitops-app options with every default filled in, plus what they resolve to in the workspace. */
@@ -82,6 +86,13 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
     throw new GitopsError(`--output "${options.output}" is not a file inside the workspace.`, { hint: 'Pass a file path relative to the workspace root.' });
   }
 
+  const branchTemplate = pluginOptions.branch ?? DEFAULT_PLUGIN_OPTIONS.branch;
+  const pathTemplate = pluginOptions.path ?? DEFAULT_PLUGIN_OPTIONS.path;
+  const promotion =
+    tool === 'promoter'
+      ? normalizePromotion({ tree, options, repository, serviceRoot: root, pluginEnvironments: pluginOptions.environments, defaultEnvironment: readDefaultEnvironment(tree), branchTemplate, service })
+      : undefined;
+
   return {
     service,
     tool,
@@ -95,18 +106,16 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
     interval: options.interval ?? '1m',
     promoterNamespace,
     output,
-    promotion:
-      tool === 'promoter'
-        ? normalizePromotion({ tree, options, repository, serviceRoot: root, pluginEnvironments: pluginOptions.environments, defaultEnvironment: readDefaultEnvironment(tree) })
-        : undefined,
-    branchTemplate: pluginOptions.branch ?? DEFAULT_PLUGIN_OPTIONS.branch,
-    pathTemplate: pluginOptions.path ?? DEFAULT_PLUGIN_OPTIONS.path,
+    promotion,
+    branchTemplate,
+    // The manifest lies inside the service's folder, as publish-manifest writes it with activePath.
+    pathTemplate: promotion?.activePath ? `${promotion.activePath}/${pathTemplate}` : pathTemplate,
   };
 }
 
 /** Options that mean something for one kind of tool only, refused with the others rather than ignored. */
 function assertOptionsFitTool(tool: GitopsAppTool, options: GitopsAppGeneratorSchema): void {
-  const promoterOnly = (['environments', 'scm', 'gitlabProjectId', 'scmProvider', 'promoterNamespace'] as const).filter((key) => options[key] !== undefined);
+  const promoterOnly = (['environments', 'scm', 'gitlabProjectId', 'scmProvider', 'promoterNamespace', 'activePath'] as const).filter((key) => options[key] !== undefined);
   if (tool !== 'promoter' && promoterOnly.length > 0) {
     throw new GitopsError(`--${promoterOnly[0]} is an option of --tool promoter.`, {
       hint: tool === 'argocd' || tool === 'flux' ? `Drop --${promoterOnly[0]}, or pass --tool promoter.` : 'Pass --tool promoter.',
@@ -131,9 +140,20 @@ function normalizePromotion(input: {
   serviceRoot: string;
   pluginEnvironments?: Record<string, unknown>;
   defaultEnvironment: string;
+  branchTemplate: string;
+  service: string;
 }): NormalizedPromotionOptions {
   const { options } = input;
   const environments = promotionEnvironments({ ...input, environments: options.environments });
   const { scm, spec } = scmRepositorySpec({ url: input.repository, scm: options.scm, gitlabProjectId: options.gitlabProjectId });
-  return { environments, scm: { kind: scm, spec }, scmProvider: options.scmProvider ?? scm.toLowerCase() };
+  let activePath: string | undefined;
+  if (options.activePath !== undefined) {
+    if (templateUses(input.branchTemplate, 'project')) {
+      throw new GitopsError(`--activePath needs one branch per environment, but the plugin's branch template "${input.branchTemplate}" names the project.`, {
+        hint: 'Set the "branch" plugin option in nx.json to a template without {project} (the one publish-manifest uses), e.g. "environment/{environment}", or drop --activePath.',
+      });
+    }
+    activePath = resolveActivePath({ template: options.activePath, branchTemplate: input.branchTemplate, values: { project: input.service, environment: environments[0] } });
+  }
+  return { environments, scm: { kind: scm, spec }, scmProvider: options.scmProvider ?? scm.toLowerCase(), ...(activePath ? { activePath } : {}) };
 }
