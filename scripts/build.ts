@@ -1,6 +1,6 @@
 /**
  * Builds the publishable package into dist/packages/nx-gitops: compiles the TypeScript sources and copies
- * the manifests (package.json, generators.json, executors.json), the README, every schema.json and every
+ * the manifests (package.json, generators.json, executors.json, migrations.json), the README, every schema.json and every
  * generator template folder.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -32,7 +32,7 @@ rmSync(outDir, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(packageRoot, 'tsconfig.lib.json')], {
   stdio: 'inherit',
 });
-for (const file of ['package.json', 'generators.json', 'executors.json']) {
+for (const file of ['package.json', 'generators.json', 'executors.json', 'migrations.json']) {
   cpSync(join(packageRoot, file), join(outDir, file));
 }
 if (existsSync(join(root, 'README.md'))) cpSync(join(root, 'README.md'), join(outDir, 'README.md'));

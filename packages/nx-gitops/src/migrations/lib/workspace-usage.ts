@@ -1,0 +1,66 @@
+import { getProjects, readNxJson, type NxJsonConfiguration, type Tree } from '@nx/devkit';
+import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from '../../plugin/options';
+
+/** The name nx.json uses for the plugin (its npm name). */
+export const PLUGIN_NAME = 'nx-gitops';
+
+/** The executors of the plugin, as project.json and targetDefaults name them. */
+export const PUBLISH_EXECUTOR = 'nx-gitops:publish-manifest';
+export const DIFF_EXECUTOR = 'nx-gitops:diff-manifest';
+
+/** One entry of nx.json `plugins`. */
+export type PluginEntry = NonNullable<NxJsonConfiguration['plugins']>[number];
+
+/** True for an nx.json `plugins` entry that loads nx-gitops (`"nx-gitops"` or `{ "plugin": "nx-gitops", … }`). */
+export function isNxGitopsEntry(entry: PluginEntry): boolean {
+  return typeof entry === 'string' ? entry === PLUGIN_NAME : entry.plugin === PLUGIN_NAME;
+}
+
+/** The options of every nx-gitops entry of nx.json (`{}` for an entry without options). */
+export function pluginOptionsOf(nxJson: NxJsonConfiguration | null): NxGitopsPluginOptions[] {
+  return (nxJson?.plugins ?? []).filter(isNxGitopsEntry).map((entry) => (typeof entry === 'string' ? {} : ((entry.options ?? {}) as NxGitopsPluginOptions)));
+}
+
+/** A target default as an object (Nx 23 also allows an array of filtered entries, which migrations leave alone). */
+export type TargetDefaultObject = { options?: Record<string, unknown>; configurations?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+
+/** The object form of a `targetDefaults` value, `null` for the array form of filtered entries. */
+export function targetDefaultObject(value: unknown): TargetDefaultObject | null {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as TargetDefaultObject) : null;
+}
+
+/** A target of a project.json that runs one of `executors`. */
+export interface ExplicitTarget {
+  project: string;
+  target: string;
+  options: Record<string, unknown>;
+  configurations: Record<string, Record<string, unknown>>;
+}
+
+/** The targets of project.json files (inferred targets are not in the tree) that run one of `executors`. */
+export function explicitTargets(tree: Tree, executors: readonly string[]): ExplicitTarget[] {
+  const found: ExplicitTarget[] = [];
+  for (const [project, configuration] of getProjects(tree)) {
+    for (const [target, definition] of Object.entries(configuration.targets ?? {})) {
+      if (!definition.executor || !executors.includes(definition.executor)) continue;
+      found.push({
+        project,
+        target,
+        options: (definition.options ?? {}) as Record<string, unknown>,
+        configurations: (definition.configurations ?? {}) as Record<string, Record<string, unknown>>,
+      });
+    }
+  }
+  return found;
+}
+
+/**
+ * The names the workspace's publish-manifest targets go by: the `publishTargetName` of every plugin entry
+ * (default `publish-manifest`) and the names of project.json targets running the executor. Sorted.
+ */
+export function publishTargetNames(tree: Tree): string[] {
+  const names = new Set<string>();
+  for (const options of pluginOptionsOf(readNxJson(tree))) names.add(options.publishTargetName ?? DEFAULT_PLUGIN_OPTIONS.publishTargetName);
+  for (const target of explicitTargets(tree, [PUBLISH_EXECUTOR])) names.add(target.target);
+  return [...names].sort();
+}
