@@ -1,19 +1,64 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { collectHelmReads } from '../helm/helm-reads';
-import { listKustomizationFiles } from '../kustomize/dependencies';
+import type * as HelmReadsModule from '../helm/helm-reads';
+import type * as KustomizeDependenciesModule from '../kustomize/dependencies';
 import { describeError } from '../lib/errors';
-import { loadSkaffoldConfigs, type ResolvedConfig } from '../skaffold/config';
-import { executeGoTemplate, parseGoTemplate } from '../skaffold/go-template';
-import { applyProfilesToConfigs, type EnvironmentConfig } from '../skaffold/profiles';
+import type * as SkaffoldConfigModule from '../skaffold/config';
+import type { ResolvedConfig } from '../skaffold/config';
+import type * as GoTemplateModule from '../skaffold/go-template';
+import type * as ProfilesModule from '../skaffold/profiles';
+import type { EnvironmentConfig } from '../skaffold/profiles';
 import { goGlob } from '../skaffold/go-glob';
-import { expandManifestGlobs } from '../skaffold/raw-yaml';
-import { expandPath, rawYamlPatterns } from '../skaffold/manifest-paths';
-import { describeTagInputs, templateFieldNames, type GitState } from '../skaffold/tags/describe-tag-inputs';
-import { artifactBuilder, artifactDockerfile, resolveDockerfilePath } from '../skaffold/tags/docker-dependencies';
+import type * as RawYamlModule from '../skaffold/raw-yaml';
+import type * as ManifestPathsModule from '../skaffold/manifest-paths';
+import type * as DescribeTagInputsModule from '../skaffold/tags/describe-tag-inputs';
+import type { GitState } from '../skaffold/tags/describe-tag-inputs';
+import type * as DockerDependenciesModule from '../skaffold/tags/docker-dependencies';
 import type { SkaffoldConfig } from '../skaffold/types';
 import { collectEvidence, type AnalysisStore } from './analysis-store';
 import type { NormalizedPluginOptions } from './normalize-options';
+
+/** The readers a fresh analysis uses (skaffold, kustomize, helm, tag policies). */
+interface AnalysisModules {
+  collectHelmReads: typeof HelmReadsModule.collectHelmReads;
+  listKustomizationFiles: typeof KustomizeDependenciesModule.listKustomizationFiles;
+  loadSkaffoldConfigs: typeof SkaffoldConfigModule.loadSkaffoldConfigs;
+  executeGoTemplate: typeof GoTemplateModule.executeGoTemplate;
+  parseGoTemplate: typeof GoTemplateModule.parseGoTemplate;
+  applyProfilesToConfigs: typeof ProfilesModule.applyProfilesToConfigs;
+  expandManifestGlobs: typeof RawYamlModule.expandManifestGlobs;
+  expandPath: typeof ManifestPathsModule.expandPath;
+  rawYamlPatterns: typeof ManifestPathsModule.rawYamlPatterns;
+  describeTagInputs: typeof DescribeTagInputsModule.describeTagInputs;
+  templateFieldNames: typeof DescribeTagInputsModule.templateFieldNames;
+  artifactBuilder: typeof DockerDependenciesModule.artifactBuilder;
+  artifactDockerfile: typeof DockerDependenciesModule.artifactDockerfile;
+  resolveDockerfilePath: typeof DockerDependenciesModule.resolveDockerfilePath;
+}
+
+let analysisModules: AnalysisModules | undefined;
+
+/**
+ * The readers, loaded on the first fresh analysis: when every analysis comes from the store (an unchanged
+ * workspace), Nx's plugin worker never loads them, nor the YAML parsers and the JSON Schema validator
+ * behind them (about a third of the plugin's load time).
+ */
+function readers(): AnalysisModules {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  analysisModules ??= {
+    ...(require('../helm/helm-reads') as typeof HelmReadsModule),
+    ...(require('../kustomize/dependencies') as typeof KustomizeDependenciesModule),
+    ...(require('../skaffold/config') as typeof SkaffoldConfigModule),
+    ...(require('../skaffold/go-template') as typeof GoTemplateModule),
+    ...(require('../skaffold/profiles') as typeof ProfilesModule),
+    ...(require('../skaffold/raw-yaml') as typeof RawYamlModule),
+    ...(require('../skaffold/manifest-paths') as typeof ManifestPathsModule),
+    ...(require('../skaffold/tags/describe-tag-inputs') as typeof DescribeTagInputsModule),
+    ...(require('../skaffold/tags/docker-dependencies') as typeof DockerDependenciesModule),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return analysisModules;
+}
 
 /** One environment of a service: its name and the skaffold profiles that produce it. */
 export interface ServiceEnvironment {
@@ -104,6 +149,7 @@ function emptyReads(): RenderReads {
 /** Environment variables a docker-style `buildArgs` map reads through `{{.VAR}}` templates. */
 function buildArgEnvVars(buildArgs: unknown): string[] {
   if (!buildArgs || typeof buildArgs !== 'object') return [];
+  const { templateFieldNames } = readers();
   return Object.values(buildArgs as Record<string, unknown>).flatMap((value) => (typeof value === 'string' && value.includes('{{') ? templateFieldNames(value) : []));
 }
 
@@ -122,6 +168,20 @@ function activationEnvVars(configs: readonly ResolvedConfig[]): string[] {
  */
 function collectReads(options: { environment: readonly EnvironmentConfig[]; env?: Record<string, string | undefined>; reads: RenderReads }): void {
   const { environment, env, reads } = options;
+  const {
+    listKustomizationFiles,
+    templateFieldNames,
+    executeGoTemplate,
+    parseGoTemplate,
+    rawYamlPatterns,
+    expandPath,
+    expandManifestGlobs,
+    collectHelmReads,
+    describeTagInputs,
+    artifactBuilder,
+    artifactDockerfile,
+    resolveDockerfilePath,
+  } = readers();
   for (const environmentConfig of environment) {
     const { config, dir, file } = environmentConfig;
     reads.files.add(file);
@@ -241,6 +301,7 @@ function analyze(options: { workspaceRoot: string; configFile: string; pluginOpt
   const { workspaceRoot, pluginOptions } = options;
   const configPath = join(workspaceRoot, options.configFile);
   const projectRoot = toPosix(dirname(options.configFile));
+  const { loadSkaffoldConfigs, applyProfilesToConfigs } = readers();
   const { configs } = loadSkaffoldConfigs({ file: configPath });
   const environments = inferEnvironments(configs, pluginOptions);
   const reads = emptyReads();
@@ -307,6 +368,7 @@ export function listRenderSources(options: {
 }): string[] {
   const { workspaceRoot } = options;
   const configFile = isAbsolute(options.configFile) ? options.configFile : join(workspaceRoot, options.configFile);
+  const { loadSkaffoldConfigs, applyProfilesToConfigs } = readers();
   const { configs } = loadSkaffoldConfigs({ file: configFile });
   const reads = emptyReads();
   collectReads({ environment: applyProfilesToConfigs({ configs, profiles: options.profiles, env: options.env }), env: options.env, reads });
