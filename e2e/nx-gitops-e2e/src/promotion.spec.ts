@@ -3,7 +3,8 @@
  * branches once, then `promotion: next` in nx.json's targetDefaults makes `nx affected -t publish-manifest -c
  * production` write `<service>/production-next` for Promoter to propose into `<service>/production`. Images are
  * tagged by `inputDigest`, so a service whose files changed without changing its render is published unchanged and
- * gets only the `drySha` note.
+ * gets only the `drySha` note. Last, Promoter's monorepo layout (`activePath`): one branch per environment written
+ * by an Nx batch in one commit, each service then proposed from `<branch>-next/<folder>`.
  */
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -122,5 +123,37 @@ describe(`promotion through GitOps Promoter in an Nx ${NX_VERSION} workspace`, (
     expect(await inManifests(['notes', `--ref=${NOTES_REF}`, 'show', webHead])).toBe(JSON.stringify({ drySha: head }));
     const noted = (await inManifests(['notes', `--ref=${NOTES_REF}`, 'list'])).split('\n').map((line) => line.split(' ')[1]);
     expect(noted).toEqual([webHead]);
+  });
+
+  it("in Promoter's monorepo layout (activePath), a batch writes both services to environment/production in one commit, then proposes each from environment/production-next/<folder>", async () => {
+    const nxJson = JSON.parse(workspace.readFile('nx.json'));
+    const layout = { branch: 'environment/{environment}', activePath: 'apps/{project}' };
+    nxJson.targetDefaults = { ...nxJson.targetDefaults, 'publish-manifest': { options: layout } };
+    workspace.writeFile('nx.json', `${JSON.stringify(nxJson, null, 2)}\n`);
+    for (const service of SERVICES) appendToFile(workspace, `services/${service}/Dockerfile`, '# one branch per environment');
+    let base = await workspace.head();
+    const seeded = await workspace.commitAll('One branch per environment');
+
+    await workspace.nx(['affected', '-t', 'publish-manifest', '-c', 'production', `--base=${base}`, '--head=HEAD', '--batch']);
+
+    const activeTip = (await branchTips(manifests))['environment/production'];
+    expect(await inManifests(['rev-list', '--count', 'environment/production'])).toBe('1');
+    expect((await inManifests(['ls-tree', '-r', '--name-only', 'environment/production'])).split('\n').filter((file) => file.startsWith('apps/'))).toEqual(
+      SERVICES.flatMap((service) => [`apps/${service}/README.md`, `apps/${service}/hydrator.metadata`, `apps/${service}/manifest.yaml`]),
+    );
+    for (const service of SERVICES) expect((JSON.parse(await showFile(manifests, 'environment/production', `apps/${service}/hydrator.metadata`)) as { drySha: string }).drySha).toBe(seeded);
+
+    nxJson.targetDefaults['publish-manifest'] = { options: { ...layout, promotion: 'next' } };
+    workspace.writeFile('nx.json', `${JSON.stringify(nxJson, null, 2)}\n`);
+    appendToFile(workspace, 'services/api/Dockerfile', '# proposed');
+    base = await workspace.head();
+    const head = await workspace.commitAll('Propose api');
+
+    await workspace.nx(['affected', '-t', 'publish-manifest', '-c', 'production', `--base=${base}`, '--head=HEAD', '--batch']);
+
+    const tips = await branchTips(manifests);
+    expect(tips['environment/production']).toBe(activeTip);
+    expect(await inManifests(['rev-parse', 'environment/production-next/apps/api~1'])).toBe(activeTip);
+    expect((JSON.parse(await showFile(manifests, 'environment/production-next/apps/api', 'apps/api/hydrator.metadata')) as { drySha: string }).drySha).toBe(head);
   });
 });
