@@ -173,6 +173,20 @@ describe("Promoter's monorepo layout (activePath): one branch per environment, e
     expect(files).toContain('web/manifest.yaml');
   });
 
+  it('in a dry run, says what the one commit would hold and pushes nothing', async () => {
+    render('api', 'kind: A\n');
+    render('web', 'kind: W\n');
+    const options = { manifestRepository: sandbox.remote, ...layout, dryRun: true };
+    const result = await publish([target('api', 'production', options), target('web', 'production', options)]);
+    expect(result.outcomes.map(({ status, commit }) => ({ status, commit }))).toEqual([
+      { status: 'created', commit: null },
+      { status: 'created', commit: null },
+    ]);
+    expect(result.outcomes[0].diff).toContain('+++ b/web/manifest.yaml');
+    expect(result.outcomes[0].diff).toContain('+++ b/api/manifest.yaml');
+    expect(await git(sandbox.remote, ['--git-dir', sandbox.remote, 'for-each-ref'])).toBe('');
+  });
+
   it("replaces only a service's own folder with mode replace", async () => {
     render('api', 'kind: A\n');
     render('web', 'kind: W\n');

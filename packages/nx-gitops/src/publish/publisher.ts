@@ -66,7 +66,7 @@ export interface PublishOutcome {
   branch: string;
   paths: string[];
   status: PublishStatus;
-  /** The commit the branch holds for this request (the existing tip when `unchanged`); `null` in a dry run or on failure. */
+  /** The commit the branch holds for this request (when `unchanged`, the commit that already held it); `null` in a dry run or on failure. */
   commit: string | null;
   /** The branch tip before this request, `null` for a new branch. */
   previousCommit: string | null;
