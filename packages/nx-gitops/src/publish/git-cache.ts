@@ -90,6 +90,21 @@ function isServerError(stderr: string): boolean {
   return /returned error: 5\d\d|HTTP 5\d\d|RPC failed; HTTP 5\d\d/i.test(stderr);
 }
 
+/**
+ * True when git's error output says the connection failed: nothing listening, no such host, or a
+ * connection the server (or something between) closed or reset before git got its whole answer.
+ */
+function isConnectionFailure(stderr: string): boolean {
+  return /Failed to connect to|Couldn't connect to server|Connection refused|Could not resolve host|Connection reset by peer|Empty reply from server|Recv failure|Send failure|transfer closed with|unexpected disconnect|the remote end hung up unexpectedly/i.test(
+    stderr,
+  );
+}
+
+/** True when git's error output says the server has no repository at the URL (HTTP 404). */
+function isMissingRepository(stderr: string): boolean {
+  return /repository '[^']*' not found|returned error: 404|HTTP 404/i.test(stderr);
+}
+
 /** Thrown by {@link ManifestRepositoryCache.push} when the server does not offer atomic pushes. */
 export class AtomicPushUnsupportedError extends GitopsError {}
 
@@ -272,10 +287,16 @@ export class ManifestRepositoryCache {
       if (error instanceof CommandError && isAuthenticationFailure(error.stderr)) {
         throw this.authenticationError(what, error.stderr.trim().split('\n').pop() ?? '', error);
       }
+      if (error instanceof CommandError && isMissingRepository(error.stderr)) throw this.missingError(what, error);
+      if (error instanceof CommandError && isConnectionFailure(error.stderr)) throw this.connectionError(what, error.stderr, error);
       throw error;
     }
     if (result.exitCode !== 0 && isTransferTimeout(result.stderr)) throw this.timeoutError(what);
     if (result.exitCode !== 0 && isServerError(result.stderr) && parsePushPorcelain(result.stdout).size === 0) throw this.serverError(what, result.stderr);
+    if (result.exitCode !== 0 && parsePushPorcelain(result.stdout).size === 0 && !isAuthenticationFailure(result.stderr)) {
+      if (isMissingRepository(result.stderr)) throw this.missingError(what);
+      if (isConnectionFailure(result.stderr)) throw this.connectionError(what, result.stderr);
+    }
     return result;
   }
 
@@ -284,6 +305,27 @@ export class ManifestRepositoryCache {
     const line = redact(stderr, this.access.secrets).trim().split('\n').pop() ?? '';
     return new TransientNetworkError(`The manifest repository ${this.displayUrl} failed with a server error while trying to ${what} (${line}).`, {
       hint: 'The server may be overloaded or restarting; raise the "maxAttempts" option to try longer.',
+      cause,
+    });
+  }
+
+  /**
+   * The error for a connection that could not be made or was cut before git had its answer: retried, as
+   * it may pass (a restarting server, a dropped proxy connection); a push cut short is applied by the
+   * server either whole or not at all, and the next attempt sees which.
+   */
+  private connectionError(what: string, stderr: string, cause?: unknown): TransientNetworkError {
+    const line = redact(stderr, this.access.secrets).trim().split('\n').filter((text) => /fatal|error/i.test(text)).pop() ?? '';
+    return new TransientNetworkError(`The manifest repository ${this.displayUrl} could not be reached, or dropped the connection, while trying to ${what} (${line}).`, {
+      hint: 'Check the host and port of the "manifestRepository" option and that the server is up; raise the "maxAttempts" option to try longer.',
+      cause,
+    });
+  }
+
+  /** The error for a URL the server holds no repository at. */
+  private missingError(what: string, cause?: unknown): GitopsError {
+    return new GitopsError(`The manifest repository ${this.displayUrl} does not exist (the server answered "not found" while trying to ${what}).`, {
+      hint: 'Check the "manifestRepository" option, and create the repository first; some forges also answer "not found" to a token that may not read it (NX_GITOPS_TOKEN).',
       cause,
     });
   }
@@ -602,7 +644,10 @@ export class ManifestRepositoryCache {
         continue;
       }
       const fallback = stderr.trim().split('\n').pop() || 'not reported by git';
-      const outcome = byRef.get(ref) ?? { ref, outcome: 'failed', summary: fallback };
+      // Over smart HTTP, git reports only the ref it rejected itself (a branch that moved) and none of the
+      // refs an atomic push then held back: those were never sent, and go again on the next attempt.
+      const heldBack = options.atomic && [...byRef.values()].some((other) => other.outcome === 'retry' || other.outcome === 'failed');
+      const outcome: RefPushResult = byRef.get(ref) ?? (heldBack ? { ref, outcome: 'retry', summary: '[rejected] (atomic push failed)' } : { ref, outcome: 'failed', summary: fallback });
       if (outcome.outcome === 'failed') {
         // A push of one ref owns everything the server said; in a larger one, only the lines naming the ref.
         const own = updates.length === 1 ? messages : messages.filter((line) => line.includes(ref) || line.includes(update.branch));
