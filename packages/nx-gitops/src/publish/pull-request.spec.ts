@@ -1,4 +1,5 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { createLogger, recordingSink, silentLogger } from '../lib/log';
@@ -7,7 +8,7 @@ import { branchLog, branchTip, createPublishSandbox, git, readBranchFile, writeR
 import { githubApiToken } from './github-api';
 import type { PublishManifestOptions } from './options';
 import { publishManifests } from './publish-manifests';
-import { detectForge, forgeRepositoryPath, githubApiUrl, pullRequestBranchPattern, pullRequestSourceCommit, resolvePullRequestBranch } from './pull-request';
+import { detectForge, forgeRepositoryPath, githubApiUrl, pullRequestBody, pullRequestBranchPattern, pullRequestSourceCommit, resolvePullRequestBranch } from './pull-request';
 import type { PublishReport } from './report';
 
 jest.setTimeout(60_000);
@@ -85,6 +86,71 @@ describe('forge, repository and API URL from the manifest repository', () => {
     const both = pullRequestBranchPattern({ template: '{branch}-pr/{shortSourceCommit}-{sourceCommit}', values });
     expect(pullRequestSourceCommit({ headPattern: both, headRef: `foo/production-pr/bbbbbbb-${full}` })).toBe(full);
     expect(pullRequestSourceCommit({ headPattern: both, headRef: `foo/production-pr/ddddddd-${full}` })).toBeNull();
+  });
+});
+
+describe('the pull request body', () => {
+  it('fits one GitHub body (65,536 characters): object diffs are left out first, then the text is cut, saying so', () => {
+    const workspaceRoot = mkdtempSync(join(tmpdir(), 'nx-gitops-pr-body-'));
+    try {
+      const dir = join(workspaceRoot, 'dist/manifests/foo/production');
+      mkdirSync(dir, { recursive: true });
+      const rendered = {
+        project: 'foo',
+        environment: 'production',
+        manifestFile: join(dir, 'manifest.yaml'),
+        imagesFile: join(dir, 'images.json'),
+        images: { project: 'foo', environment: 'production', sourceCommit: 'a'.repeat(40), images: [] },
+      };
+      const message = `foo/production: render aaaaaaa\n\nSource-Commit: ${'a'.repeat(40)}\nBuild-Url: https://ci.example.com/1`;
+      const changedObjects = (count: number, diffLength: number) =>
+        Array.from({ length: count }, (_, index) => ({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: null,
+          name: `cm-${index}`,
+          key: `v1 ConfigMap cm-${index}`,
+          change: 'changed',
+          diff: `@@ -1 +1 @@\n-${'o'.repeat(diffLength)}\n+${'n'.repeat(diffLength)}\n`,
+        }));
+      const writeDiff = (objects: unknown[]) =>
+        writeFileSync(
+          join(dir, 'diff.json'),
+          JSON.stringify({
+            project: 'foo',
+            environment: 'production',
+            status: 'changed',
+            repository: 'https://git.example.com/acme/manifests.git',
+            branch: 'foo/production',
+            path: 'manifest.yaml',
+            baseCommit: 'b'.repeat(40),
+            baseExists: true,
+            sourceCommit: 'a'.repeat(40),
+            counts: { added: 0, changed: objects.length, removed: 0, unchanged: 0, imagesChanged: 0 },
+            objects,
+            images: [],
+          }),
+        );
+      const body = () => pullRequestBody({ workspaceRoot, rendered, targetBranch: 'foo/production', message, shortSourceCommit: 'aaaaaaa' });
+
+      writeDiff(changedObjects(3, 100));
+      expect(body()).toContain(`+${'n'.repeat(100)}`);
+
+      writeDiff(changedObjects(3, 30_000));
+      const withoutDiffs = body();
+      expect(withoutDiffs.length).toBeLessThanOrEqual(65_536);
+      expect(withoutDiffs).toContain('**Changed** (diffs cut to fit):');
+      expect(withoutDiffs).not.toContain('n'.repeat(100));
+      expect(withoutDiffs).toContain(`Source-Commit: ${'a'.repeat(40)}`);
+
+      writeDiff(changedObjects(4_000, 10));
+      const cut = body();
+      expect(cut.length).toBeLessThanOrEqual(65_536);
+      expect(cut).toContain('(cut to fit)');
+      expect(cut).toContain(`Source-Commit: ${'a'.repeat(40)}`);
+    } finally {
+      rmSync(workspaceRoot, { recursive: true, force: true });
+    }
   });
 });
 
