@@ -50,6 +50,8 @@ describe('diff reports', () => {
     expect(report.targets.map((each) => each.project)).toEqual(['api', 'db', 'web']);
     const markdown = formatRunMarkdown(report);
     expect(markdown.startsWith(`${REPORT_MARKER}\n## Manifest changes\n`)).toBe(true);
+    expect(markdown).toContain('\n1 of 3 rendered environments differ from the manifest repository.\n');
+    expect(formatRunMarkdown(runDiffReport(report.targets.slice(2)))).toContain('\n1 of 1 rendered environment differs from the manifest repository.\n');
     expect(markdown).toContain('| service | environment | objects +/~/− | images changed |');
     expect(markdown).toContain('| api | develop | no change | 0 |');
     expect(markdown).toContain('| db | develop | failed | — |');

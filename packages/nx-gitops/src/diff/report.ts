@@ -170,7 +170,7 @@ export function formatRunMarkdown(report: RunDiffReport, options: { limit?: numb
   const intro =
     report.targets.length === 0
       ? 'No service was compared.'
-      : `${changedCount} of ${report.targets.length} rendered environment${report.targets.length === 1 ? '' : 's'} differ from the manifest repository.`;
+      : `${changedCount} of ${report.targets.length} rendered environment${report.targets.length === 1 ? ' differs' : 's differ'} from the manifest repository.`;
   const rows = report.targets.map(summaryRow);
   const tableHead = '| service | environment | objects +/~/− | images changed |\n| --- | --- | --- | --- |';
   const detailed = report.targets.filter((target) => target.status !== 'unchanged');
