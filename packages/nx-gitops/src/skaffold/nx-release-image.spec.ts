@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -111,6 +111,22 @@ describe('render with images: nx-release (real git, kustomize and the files @nx/
     releaseWithNxDocker('services/foo', 'registry.example.com/services-foo');
     await expect(renderExecutor({ environment: 'production', images: 'nx-release' }, context())).resolves.toEqual({ success: false });
     expect(printed()).toContain('tmp/services/foo/.docker-version does not hold an image reference with a tag or digest');
+  });
+
+  it('hands the released image to engine skaffold as --images <artifact>=<reference> (stand-in: no skaffold binary here)', async () => {
+    const argsFile = join(root, 'args.txt');
+    write(
+      'bin/skaffold',
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nwhile [ $# -gt 0 ]; do if [ "$1" = "--output" ]; then shift; printf 'apiVersion: v1\\nkind: Pod\\nmetadata:\\n  name: p\\nspec:\\n  containers:\\n  - name: foo\\n    image: registry.example.com/services-foo:1.2.3\\n' > "$1"; fi; shift; done\n`,
+    );
+    chmodSync(join(root, 'bin/skaffold'), 0o755);
+    releaseWithNxDocker('services/foo', 'registry.example.com/services-foo:1.2.3');
+    await expect(renderExecutor({ environment: 'production', images: 'nx-release', engine: 'skaffold', skaffoldBinary: join(root, 'bin/skaffold') }, context())).resolves.toEqual({
+      success: true,
+    });
+    const args = readFileSync(argsFile, 'utf8').trim().split('\n');
+    expect(args[args.indexOf('--images') + 1]).toBe('foo=registry.example.com/services-foo:1.2.3');
+    expect(JSON.parse(read('dist/manifests/foo/production/images.json')).images).toEqual([expect.objectContaining({ name: 'foo', reference: 'registry.example.com/services-foo:1.2.3' })]);
   });
 
   it('gives the image to the artifact its repository names when the service builds several', async () => {

@@ -215,6 +215,12 @@ function imagesInSkaffoldOutput(task: RenderTask, manifest: string, prebuilt: re
       return [repository, name] as const;
     }),
   );
+  // A pre-built image may live in a repository of another name (nx release's, say): skaffold writes it as given, or under the default repo.
+  for (const build of prebuilt) {
+    const given = tryParseImageReference(build.tag)?.baseName;
+    const moved = given && task.defaultRepo ? tryParseImageReference(substituteDefaultRepo({ image: given, defaultRepo: task.defaultRepo, multiLevelRepo: task.multiLevelRepo }))?.baseName : undefined;
+    for (const repository of [given, moved]) if (repository && !repositories.has(repository)) repositories.set(repository, build.imageName);
+  }
   const found = new Map<string, RenderedImage>();
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(visit);
