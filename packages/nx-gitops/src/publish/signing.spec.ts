@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
+import { startGitHttpServer } from '../testing/git-http-server';
 import { branchLog, branchTip, createPublishSandbox, git, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
 import type { PublishManifestOptions } from './options';
 import { publishManifests } from './publish-manifests';
@@ -82,6 +83,26 @@ describe('signed commits (sign: ssh) with a throw-away ed25519 key, verified by 
     const raw = await git(sandbox.remote, ['--git-dir', sandbox.remote, 'cat-file', 'commit', commits[0].sha]);
     expect(raw).toContain('gpgsig -----BEGIN SSH SIGNATURE-----');
     for (const text of [raw, report]) expect(text).not.toContain(join(sandbox.dir, 'keys'));
+  });
+
+  it('signs over smart HTTP with NX_GITOPS_TOKEN too: the signing settings follow the credentials\' GIT_CONFIG entries', async () => {
+    const token = 'signing-test-token-7f3a';
+    const server = await startGitHttpServer({ projectRoot: sandbox.dir, password: token });
+    try {
+      writeRenderOutput({ workspace: sandbox.workspace, project: 'api', environment: 'production', manifest: 'kind: A\n' });
+      const result = await publishManifests({
+        workspaceRoot: sandbox.workspace,
+        targets: [target('api', 'production', { manifestRepository: `${server.baseUrl}/manifests.git`, sign: 'ssh', signingKey: keyFile })],
+        env: { NX_GITOPS_TOKEN: token },
+        cacheRoot: sandbox.cacheRoot,
+      });
+      expect(result.outcomes[0]).toMatchObject({ status: 'created', signed: 'ssh' });
+      expect(server.acceptedRequests()).toBeGreaterThan(0);
+      const tip = (await branchTip(sandbox.remote, 'api/production'))!;
+      expect((await verifyCommit({ remote: sandbox.remote, commit: tip, allowedSigners })).exitCode).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 
   it('takes the key from git\'s user.signingkey of the workspace when signingKey is not set', async () => {
