@@ -1,8 +1,9 @@
 /** The graph cache: analyses kept under the workspace data directory and reused while what they read is unchanged. */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTempWorkspace } from '../testing/temp-workspace';
 import type { CreateNodesContext } from '@nx/devkit';
+import { RACY_MARGIN_MS } from './analysis-store';
 import { createNodes } from './create-nodes';
 
 const workspace = useTempWorkspace('nx-gitops-store-');
@@ -56,5 +57,35 @@ describe('the analysis store', () => {
     tamperWithStore((analysis) => analysis.envVars.push('FROM_THE_STORE'));
     const results = await createNodes[1](['services/foo/skaffold.yaml'], { defaultEnvironment: 'dev' }, context());
     expect(results[0][1].projects!['services/foo'].targets!.render.inputs).not.toContainEqual({ env: 'FROM_THE_STORE' });
+  });
+
+  /** Rewrites a file with other content of the same size and gives it back its modification time. */
+  function rewriteKeepingStat(path: string, content: string) {
+    const file = join(workspace.root, path);
+    const before = statSync(file);
+    expect(Buffer.byteLength(content)).toBe(before.size);
+    writeFileSync(file, content);
+    utimesSync(file, before.atime, before.mtime);
+  }
+
+  const component = 'platform/probes/kustomization.yaml';
+  const sameSizeComponent = 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind:  Component';
+
+  it('trusts an unchanged modification time and size of a file older than the racy margin, without reading it', async () => {
+    service();
+    const old = new Date(Date.now() - 10 * RACY_MARGIN_MS);
+    utimesSync(join(workspace.root, component), old, old);
+    await renderInputs();
+    tamperWithStore((analysis) => analysis.envVars.push('FROM_THE_STORE'));
+    rewriteKeepingStat(component, sameSizeComponent);
+    expect(await renderInputs()).toContainEqual({ env: 'FROM_THE_STORE' });
+  });
+
+  it('reads again a file modified within the racy margin of its hashing, even when its stat is unchanged', async () => {
+    service();
+    await renderInputs();
+    tamperWithStore((analysis) => analysis.envVars.push('FROM_THE_STORE'));
+    rewriteKeepingStat(component, sameSizeComponent);
+    expect(await renderInputs()).not.toContainEqual({ env: 'FROM_THE_STORE' });
   });
 });

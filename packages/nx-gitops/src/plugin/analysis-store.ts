@@ -4,11 +4,34 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { goGlob } from '../skaffold/go-glob';
 import type { ServiceAnalysis } from './analyze-service';
 
-/** What an analysis was made from: each file it read with the hash of its content (`null`: missing), and each glob's matches. */
+/** A file's modification time (ms) and size, as `stat` gives them; `null`: no such file. */
+type FileStat = readonly [mtimeMs: number, size: number] | null;
+
+/** A file (absolute) with its modification time and size, `-1` for both when it is missing. */
+export type FileStamp = readonly [file: string, mtimeMs: number, size: number];
+
+function toStamp(file: string, stat: FileStat): FileStamp {
+  return stat ? [file, stat[0], stat[1]] : [file, -1, -1];
+}
+
+/**
+ * What an analysis was made from: each file it read with the hash of its content (`null`: missing), and each
+ * glob's matches; with the files' stats when they were hashed and the time of that, so that a later check can
+ * skip reading a file whose stat is unchanged (see {@link RACY_MARGIN_MS}).
+ */
 export interface AnalysisEvidence {
   files: Record<string, string | null>;
   globs: Record<string, string>;
+  stats?: Record<string, FileStat>;
+  statedAt?: number;
 }
+
+/**
+ * A file whose modification time is within this margin of the moment it was hashed is always read again:
+ * a change in the same tick of a coarse file-system clock would leave its stat unchanged (git's "racily
+ * clean" rule). Older files are trusted while their modification time and size are unchanged.
+ */
+export const RACY_MARGIN_MS = 2000;
 
 interface StoredAnalysis {
   evidence: AnalysisEvidence;
@@ -22,6 +45,15 @@ interface StoreFile {
 
 function sha1(content: string | Buffer): string {
   return createHash('sha1').update(content).digest('hex');
+}
+
+function fileStat(file: string): FileStat {
+  try {
+    const stats = statSync(file, { throwIfNoEntry: false });
+    return stats ? [stats.mtimeMs, stats.size] : null;
+  } catch {
+    return null;
+  }
 }
 
 function contentHash(file: string): string | null {
@@ -40,22 +72,71 @@ function globHash(pattern: string): string {
   }
 }
 
-/** The evidence of an analysis: the content hashes of `files` and the matches of `globs` (absolute paths), keyed workspace-relative. */
-export function collectEvidence(options: { workspaceRoot: string; files: Iterable<string>; globs: Iterable<string> }): AnalysisEvidence {
-  const key = (path: string) => relative(options.workspaceRoot, path).split(sep).join('/');
-  const files: Record<string, string | null> = {};
-  for (const file of [...options.files].sort()) files[key(file)] = contentHash(file);
-  const globs: Record<string, string> = {};
-  for (const glob of [...options.globs].sort()) globs[key(glob)] = globHash(glob);
-  return { files, globs };
+/**
+ * Content hashes and glob matches of one Nx command, each computed once: services share files (a platform
+ * component, a base), and the workspace does not change while Nx computes its graph.
+ */
+export class EvidenceHasher {
+  private readonly hashes = new Map<string, string | null>();
+  private readonly globs = new Map<string, string>();
+
+  /** The content hash of `file` (absolute), `null` when it cannot be read. */
+  hash(file: string): string | null {
+    if (!this.hashes.has(file)) this.hashes.set(file, contentHash(file));
+    return this.hashes.get(file)!;
+  }
+
+  /** A hash of the matches of `pattern` (absolute). */
+  glob(pattern: string): string {
+    if (!this.globs.has(pattern)) this.globs.set(pattern, globHash(pattern));
+    return this.globs.get(pattern)!;
+  }
 }
 
-function stillHolds(workspaceRoot: string, evidence: AnalysisEvidence): boolean {
+/**
+ * The evidence of an analysis: the content hashes of `files` (each stated before it is read, so a change in
+ * between shows as a changed stat) and the matches of `globs` (absolute paths), keyed workspace-relative.
+ */
+export function collectEvidence(options: { workspaceRoot: string; files: Iterable<string>; globs: Iterable<string>; hasher?: EvidenceHasher }): AnalysisEvidence {
+  const hasher = options.hasher ?? new EvidenceHasher();
+  const key = (path: string) => relative(options.workspaceRoot, path).split(sep).join('/');
+  const statedAt = Date.now();
+  const files: Record<string, string | null> = {};
+  const stats: Record<string, FileStat> = {};
+  for (const file of [...options.files].sort()) {
+    const name = key(file);
+    stats[name] = fileStat(file);
+    files[name] = hasher.hash(file);
+  }
+  const globs: Record<string, string> = {};
+  for (const glob of [...options.globs].sort()) globs[key(glob)] = hasher.glob(glob);
+  return { files, globs, stats, statedAt };
+}
+
+/**
+ * Whether `evidence` still holds in `workspaceRoot`: every file unchanged (by its stat when that can be
+ * trusted, else by its content) and every glob with the same matches. `restated` is set when a file's
+ * content held but its stat had to be read again, so the store can record the new stat.
+ */
+function stillHolds(workspaceRoot: string, evidence: AnalysisEvidence, hasher: EvidenceHasher): { holds: boolean; restated: boolean; stamps: FileStamp[] } {
   const absolute = (path: string) => (isAbsolute(path) ? path : join(workspaceRoot, path));
-  return (
-    Object.entries(evidence.files).every(([file, hash]) => contentHash(absolute(file)) === hash) &&
-    Object.entries(evidence.globs).every(([glob, hash]) => globHash(absolute(glob)) === hash)
-  );
+  const trustedBefore = (evidence.statedAt ?? 0) - RACY_MARGIN_MS;
+  let restated = false;
+  const stamps: FileStamp[] = [];
+  for (const [file, hash] of Object.entries(evidence.files)) {
+    const path = absolute(file);
+    const now = fileStat(path);
+    stamps.push(toStamp(path, now));
+    const then = evidence.stats?.[file];
+    if (then === null && now === null && hash === null) continue;
+    if (then && now && now[0] === then[0] && now[1] === then[1] && now[0] < trustedBefore) continue;
+    if (hasher.hash(path) !== hash) return { holds: false, restated, stamps };
+    restated = true;
+    evidence.stats = { ...evidence.stats, [file]: now };
+  }
+  if (restated) evidence.statedAt = Date.now();
+  const holds = Object.entries(evidence.globs).every(([glob, hash]) => hasher.glob(absolute(glob)) === hash);
+  return { holds, restated, stamps };
 }
 
 /** A version stamp of the analysing code, so that a new plugin build never reads analyses an older one wrote. */
@@ -79,6 +160,7 @@ export class AnalysisStore {
   private readonly key: string;
   private analyses: Record<string, StoredAnalysis> = {};
   private changed = false;
+  private readonly hasher = new EvidenceHasher();
 
   constructor(options: { workspaceDataDirectory: string; pluginOptions: unknown }) {
     this.key = sha1(JSON.stringify([options.pluginOptions, codeStamp()]));
@@ -91,22 +173,30 @@ export class AnalysisStore {
     }
   }
 
-  /** The stored analysis of `configFile` and the files it read (absolute), when its evidence still holds in `workspaceRoot`. */
-  lookup(workspaceRoot: string, configFile: string): { analysis: ServiceAnalysis; files: string[] } | undefined {
+  /**
+   * The stored analysis of `configFile`, when its evidence still holds in `workspaceRoot`, with the stamps
+   * of the files it read as the check found them.
+   */
+  lookup(workspaceRoot: string, configFile: string): { analysis: ServiceAnalysis; stamps: FileStamp[] } | undefined {
     const stored = this.analyses[configFile];
     if (!stored) return undefined;
-    if (stillHolds(workspaceRoot, stored.evidence)) {
-      return { analysis: stored.analysis, files: Object.keys(stored.evidence.files).map((file) => (isAbsolute(file) ? file : join(workspaceRoot, file))) };
-    }
+    const { holds, restated, stamps } = stillHolds(workspaceRoot, stored.evidence, this.hasher);
+    if (restated) this.changed = true;
+    if (holds) return { analysis: stored.analysis, stamps };
     delete this.analyses[configFile];
     this.changed = true;
     return undefined;
   }
 
-  /** Records a fresh analysis and what it was made from. */
-  remember(configFile: string, analysis: ServiceAnalysis, evidence: AnalysisEvidence): void {
-    this.analyses[configFile] = { evidence, analysis };
+  /**
+   * Records a fresh analysis and what it was made from: the files (absolute) it read and the globs it
+   * expanded. Returns the stamps of those files as recorded.
+   */
+  remember(options: { workspaceRoot: string; configFile: string; analysis: ServiceAnalysis; files: Iterable<string>; globs: Iterable<string> }): FileStamp[] {
+    const evidence = collectEvidence({ workspaceRoot: options.workspaceRoot, files: options.files, globs: options.globs, hasher: this.hasher });
+    this.analyses[options.configFile] = { evidence, analysis: options.analysis };
     this.changed = true;
+    return Object.entries(evidence.stats ?? {}).map(([file, stat]) => toStamp(isAbsolute(file) ? file : join(options.workspaceRoot, file), stat));
   }
 
   /** Keeps only the analyses of `configFiles` (services removed since are dropped) and writes the store when it changed. */

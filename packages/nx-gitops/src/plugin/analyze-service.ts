@@ -15,7 +15,7 @@ import type * as DescribeTagInputsModule from '../skaffold/tags/describe-tag-inp
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
 import type * as DockerDependenciesModule from '../skaffold/tags/docker-dependencies';
 import type { SkaffoldConfig } from '../skaffold/types';
-import { collectEvidence, type AnalysisStore } from './analysis-store';
+import type { AnalysisStore, FileStamp } from './analysis-store';
 import type { NormalizedPluginOptions } from './normalize-options';
 
 /** The readers a fresh analysis uses (skaffold, kustomize, helm, tag policies). */
@@ -246,12 +246,11 @@ function activationVariants(configs: readonly ResolvedConfig[], profiles: readon
 }
 
 /** A file's modification time and size, to tell whether an earlier analysis still holds. */
-type FileStamp = readonly [file: string, mtimeMs: number, size: number];
-
 function stamp(file: string): FileStamp {
   try {
-    const stats = statSync(file);
-    return [file, stats.mtimeMs, stats.size];
+    // A missing file is common (kustomization.yml probed beside kustomization.yaml): no exception for it.
+    const stats = statSync(file, { throwIfNoEntry: false });
+    return stats ? [file, stats.mtimeMs, stats.size] : [file, -1, -1];
   } catch {
     return [file, -1, -1];
   }
@@ -284,12 +283,12 @@ export function analyzeService(options: {
   }
   const stored = options.store?.lookup(options.workspaceRoot, options.configFile);
   if (stored) {
-    latestAnalyses.set(key, { stamps: stored.files.map(stamp), analysis: stored.analysis });
+    latestAnalyses.set(key, { stamps: stored.stamps, analysis: stored.analysis });
     return stored.analysis;
   }
   const { analysis, filesRead, globsRead } = analyze(options);
-  latestAnalyses.set(key, { stamps: filesRead.map(stamp), analysis });
-  options.store?.remember(options.configFile, analysis, collectEvidence({ workspaceRoot: options.workspaceRoot, files: filesRead, globs: globsRead }));
+  const remembered = options.store?.remember({ workspaceRoot: options.workspaceRoot, configFile: options.configFile, analysis, files: filesRead, globs: globsRead });
+  latestAnalyses.set(key, { stamps: remembered ?? filesRead.map(stamp), analysis });
   return analysis;
 }
 
@@ -317,8 +316,16 @@ function analyze(options: { workspaceRoot: string; configFile: string; pluginOpt
       }
     }
   }
-  const relativeOf = (path: string) => toPosix(relative(workspaceRoot, path)) || '.';
-  const outside = (path: string) => relativeOf(path) === '..' || relativeOf(path).startsWith('../') || isAbsolute(relativeOf(path));
+  const relatives = new Map<string, string>();
+  const relativeOf = (path: string) => {
+    let relativePath = relatives.get(path);
+    if (relativePath === undefined) relatives.set(path, (relativePath = toPosix(relative(workspaceRoot, path)) || '.'));
+    return relativePath;
+  };
+  const outside = (path: string) => {
+    const relativePath = relativeOf(path);
+    return relativePath === '..' || relativePath.startsWith('../') || isAbsolute(relativePath);
+  };
   const external = (paths: Iterable<string>) =>
     [...new Set([...paths].filter((path) => !outside(path)).map(relativeOf))].filter((path) => !isInside(projectRoot, path)).sort();
   const externalDirs = external(reads.dirs);
