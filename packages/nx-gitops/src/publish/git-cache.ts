@@ -295,7 +295,8 @@ export class ManifestRepositoryCache {
     if (result.exitCode !== 0 && isServerError(result.stderr) && parsePushPorcelain(result.stdout).size === 0) throw this.serverError(what, result.stderr);
     if (result.exitCode !== 0 && parsePushPorcelain(result.stdout).size === 0 && !isAuthenticationFailure(result.stderr)) {
       if (isMissingRepository(result.stderr)) throw this.missingError(what);
-      if (isConnectionFailure(result.stderr)) throw this.connectionError(what, result.stderr);
+      // A server without atomic pushes also hangs up; push() reports that as AtomicPushUnsupportedError.
+      if (isConnectionFailure(result.stderr) && !isAtomicUnsupported(result.stderr)) throw this.connectionError(what, result.stderr);
     }
     return result;
   }
