@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { startGitHttpServer, type GitHttpServer } from '../testing/git-http-serv
 import { branchLog, commitToBareBranch, createPublishSandbox, git, readBranchFile, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
 import { findSecretLeaks } from '../testing/secret-scan';
 import { publishManifests, type PublishRunResult } from './publish-manifests';
+import type { PublishReportEntry } from './report';
 import type { PublishTarget } from './request';
 
 jest.setTimeout(60_000);
@@ -16,6 +19,43 @@ const URL_PASSWORD = 'fault-url-secret-5678';
 const SERVICES = ['api', 'web', 'worker'];
 const isPush = (request: ProxiedRequest) => request.method === 'POST' && request.path.endsWith('/git-receive-pack');
 const isFetch = (request: ProxiedRequest) => request.method === 'POST' && request.path.endsWith('/git-upload-pack');
+
+const repositoryRoot = join(__dirname, '../../../..');
+const batchWorker = join(__dirname, '../testing/publish-batch-worker.ts');
+
+/** The batch executor running in a child process of its own process group, so that a test can signal it (and git) as a terminal or CI would. */
+interface BatchWorker {
+  child: ChildProcess;
+  output(): string;
+  /** Settles once the worker printed `text`. */
+  printed(text: string): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+// A test helper that must signal its child and read its output as it comes, which runCommand does not offer.
+function startBatchWorker(input: { workspaceRoot: string; targets: Array<{ project: string; options: Record<string, unknown> }> }): BatchWorker {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', batchWorker, JSON.stringify(input)], {
+    cwd: repositoryRoot,
+    env: { ...process.env, NX_GITOPS_TOKEN: TOKEN },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const waiter of waiters.filter((each) => output.includes(each.text))) waiter.resolve();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    output: () => output,
+    printed: (text) => (output.includes(text) ? Promise.resolve() : new Promise((resolve) => waiters.push({ text, resolve }))),
+    exited,
+  };
+}
 
 /** Every ref of a bare repository and its commit. */
 async function refsOf(remote: string): Promise<Record<string, string>> {
@@ -277,4 +317,78 @@ describe('fault suite: a batch of three services through a fault-injecting proxy
   });
 
   // A pre-receive hook that rejects one ref of a batch: batch-isolation.spec.ts (21 services over smart HTTP).
+
+  describe('SIGINT or SIGTERM during a batch publish', () => {
+    function workerTargets() {
+      return SERVICES.map((project) => {
+        writeRenderOutput({ workspace: sandbox.workspace, project, environment: 'production', manifest: `${project}: 1\n` });
+        return { project, options: { environment: 'production', manifestRepository: proxyUrl().replace('http://', `http://ci:${URL_PASSWORD}@`), maxAttempts: 2 } };
+      });
+    }
+
+    function readReport(): PublishReportEntry[] {
+      return (JSON.parse(readFileSync(join(sandbox.workspace, 'dist', 'manifests', 'publish-report.json'), 'utf8')) as { entries: PublishReportEntry[] }).entries;
+    }
+
+    it('SIGTERM to the publisher while its push is in flight: the push ends whole, the report lists all three published, the run exits 1', async () => {
+      let held!: () => void;
+      const pushHeld = new Promise<void>((resolve) => (held = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      rule = async (request) => {
+        if (isPush(request)) {
+          held();
+          await released;
+        }
+        return undefined;
+      };
+      const worker = startBatchWorker({ workspaceRoot: sandbox.workspace, targets: workerTargets() });
+      await pushHeld;
+      worker.child.kill('SIGTERM');
+      // A worker that dies of the signal instead must fail the test, not hang it.
+      await Promise.race([worker.printed('Received SIGTERM'), worker.exited]);
+      release();
+      expect(await worker.exited).toEqual({ code: 1, signal: null });
+      expect(worker.output()).toContain('Interrupted by SIGTERM: 3 of 3 targets published');
+      const report = readReport();
+      expect(report.map((entry) => [entry.project, entry.status])).toEqual([
+        ['api', 'created'],
+        ['web', 'updated'],
+        ['worker', 'created'],
+      ]);
+      const after = await refsOf(sandbox.remote);
+      expect(after).toEqual({ ...before, ...Object.fromEntries(report.map((entry) => [`refs/heads/${entry.branch}`, entry.commit])) });
+      for (const project of SERVICES) expect(await branchLog(sandbox.remote, `${project}/production`)).toHaveLength(project === 'web' ? 2 : 1);
+      lines.push(worker.output());
+      expectNoLeaks();
+    });
+
+    it('Ctrl-C (SIGINT to the process group, git included) while the push is in flight: no branch moves, the report marks all three interrupted, the run exits 1, a rerun converges', async () => {
+      let held!: () => void;
+      const pushHeld = new Promise<void>((resolve) => (held = resolve));
+      let holding = true;
+      rule = async (request) => {
+        if (isPush(request) && holding) {
+          holding = false;
+          held();
+          // Until git, killed by the signal, drops the connection; the proxy then never forwards the push.
+          await request.clientClosed;
+        }
+        return undefined;
+      };
+      const worker = startBatchWorker({ workspaceRoot: sandbox.workspace, targets: workerTargets() });
+      await pushHeld;
+      process.kill(-worker.child.pid!, 'SIGINT');
+      expect(await worker.exited).toEqual({ code: 1, signal: null });
+      expect(worker.output()).toContain('Received SIGINT');
+      expect(worker.output()).toContain('Interrupted by SIGINT: 0 of 3 targets published');
+      const report = readReport();
+      expect(report.map((entry) => [entry.project, entry.status])).toEqual(SERVICES.map((project) => [project, 'failed']));
+      for (const entry of report) expect(entry.error).toContain(`Interrupted by SIGINT before branch "${entry.project}/production" was published; it is as it was.`);
+      expect(await refsOf(sandbox.remote)).toEqual(before);
+      lines.push(worker.output());
+      await expectRerunConverges(1);
+      expectNoLeaks();
+    });
+  });
 });

@@ -44,6 +44,8 @@ export async function publishManifests(options: {
   /** Folder of the cache repositories; defaults to `node_modules/.cache/nx-gitops` in the workspace. */
   cacheRoot?: string;
   sleep?: (ms: number) => Promise<void>;
+  /** Aborted on SIGINT or SIGTERM: see `PublishToRepositoryOptions.signal`. */
+  signal?: AbortSignal;
 }): Promise<PublishRunResult> {
   const env = options.env ?? process.env;
   const loggerFor = options.loggerFor ?? (() => silentLogger);
@@ -141,6 +143,7 @@ export async function publishManifests(options: {
         sleep: options.sleep,
         allowInsecureTransport: group[0].allowInsecureTransport,
         networkTimeoutSeconds: Math.max(...group.map((resolved) => resolved.networkTimeoutSeconds)),
+        signal: options.signal,
       });
       const outcomes = results.map((result) => ({ ...result, repository: withoutCredentials(repository) }));
       return Promise.all(

@@ -106,6 +106,12 @@ export interface PublishToRepositoryOptions {
   networkTimeoutSeconds?: number;
   /** Folder of the machine-wide lock files (default {@link machineLockDir}); tests give each simulated machine its own. */
   lockDir?: string;
+  /**
+   * Aborted on SIGINT or SIGTERM (its reason names the signal): no attempt, push or note starts after it,
+   * the push in flight ends as git ends it (a push is atomic, so the server takes all of it or none), and
+   * every request whose branch the server does not hold afterwards fails as interrupted.
+   */
+  signal?: AbortSignal;
 }
 
 interface BuiltRequest {
@@ -242,7 +248,8 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     const pushMode = { atomic: true };
     let pending = jobs;
     const turnLock = machineLockPath(options.repository, options.lockDir ?? machineLockDir());
-    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
+    const interrupted = () => options.signal?.aborted === true;
+    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts && !interrupted(); attempt++) {
       for (const job of pending) job.attempts = attempt;
       // Publishers on this machine take turns per repository, so they never reject each other's pushes;
       // publishers elsewhere are handled by rebuilding on the new tip and retrying.
@@ -279,7 +286,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
         }
         const toPush = pending.filter((job) => job.built && job.built.head !== job.built.remoteTip);
         for (const job of pending) if (!toPush.includes(job)) job.done = true;
-        if (toPush.length === 0) return true;
+        if (toPush.length === 0 || interrupted()) return true;
         pending = await pushJobs({ cache: repo, jobs: toPush, pushMode, attempt, maxAttempts, loggerFor });
         return false;
       });
@@ -287,14 +294,17 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
       try {
         stop = await turn;
       } catch (error) {
+        // The signal may have ended the push in flight (Ctrl-C reaches git too): settled below.
+        if (interrupted()) break;
         if (!(error instanceof TransientNetworkError) || attempt === maxAttempts) throw error;
         for (const job of pending) loggerFor(job.requests[0]).warn(`Attempt ${attempt} of ${maxAttempts} failed; trying again. ${error.message}`);
         stop = false;
       }
       if (stop) break;
-      if (pending.length > 0) await sleep(retryDelayMs({ attempt }));
+      if (pending.length > 0 && !interrupted()) await sleep(retryDelayMs({ attempt }));
     }
-    await publishNotes({
+    if (interrupted()) await settleInterrupted({ cache: repo, jobs, reason: String(options.signal?.reason ?? 'a signal') });
+    else await publishNotes({
       cache: repo,
       jobs,
       dryRun,
@@ -310,6 +320,29 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     await cache?.dispose().catch(() => undefined);
   }
   return jobs.flatMap((job) => job.requests.map((request, index) => outcomeOf({ job, request, index, dryRun, log: loggerFor(request) })));
+}
+
+/**
+ * After an interruption: the jobs not settled yet are published when the server's branch holds the head
+ * they built (their push got through whole), and fail as interrupted otherwise, their branch as it was.
+ */
+async function settleInterrupted(options: { cache: ManifestRepositoryCache; jobs: readonly BranchJob[]; reason: string }): Promise<void> {
+  const open = options.jobs.filter((job) => !job.done);
+  if (open.length === 0) return;
+  const hint = 'Run the publish again: it publishes what is missing, and nothing twice.';
+  let tips: Map<string, string>;
+  try {
+    tips = await options.cache.remoteTips(open.map((job) => job.branch));
+  } catch (error) {
+    for (const job of open) {
+      failJob(job, new GitopsError(`Interrupted by ${options.reason} while publishing branch "${job.branch}"; whether its push landed is unknown: ${describeError(error)}`, { hint }));
+    }
+    return;
+  }
+  for (const job of open) {
+    if (job.built && job.built.head !== null && tips.get(job.branch) === job.built.head) job.done = true;
+    else failJob(job, new GitopsError(`Interrupted by ${options.reason} before branch "${job.branch}" was published; it is as it was.`, { hint }));
+  }
 }
 
 /** The key of a file's blob in the map {@link hashRequestFiles} returns. */

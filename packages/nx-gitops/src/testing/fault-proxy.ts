@@ -14,6 +14,8 @@ export interface ProxiedRequest {
   bodyText: string;
   /** True once the client has closed its connection (git was killed, say). */
   clientGone(): boolean;
+  /** Settles when the client closes its connection before the answer is complete. */
+  clientClosed: Promise<void>;
 }
 
 /**
@@ -72,11 +74,16 @@ export async function startFaultProxy(options: {
     const path = request.url ?? '/';
     const index = seen.push({ method, path }) - 1;
     let gone = false;
+    let markClosed: () => void = () => undefined;
+    const clientClosed = new Promise<void>((resolve) => (markClosed = resolve));
     // Closed before the answer was complete: the client went away.
-    response.once('close', () => (gone = !response.writableFinished));
+    response.once('close', () => {
+      gone = !response.writableFinished;
+      if (gone) markClosed();
+    });
     const body = await readBody(request);
     const encoding = request.headers['content-encoding'];
-    const fault = await options.onRequest?.({ method, path, index, body, bodyText: textOf(body, typeof encoding === 'string' ? encoding : undefined), clientGone: () => gone });
+    const fault = await options.onRequest?.({ method, path, index, body, bodyText: textOf(body, typeof encoding === 'string' ? encoding : undefined), clientGone: () => gone, clientClosed });
     if (gone) return;
     if (fault && 'status' in fault) {
       response.writeHead(fault.status, { 'Content-Type': 'text/plain' });

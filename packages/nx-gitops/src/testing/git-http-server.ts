@@ -99,11 +99,24 @@ export async function startGitHttpServer(options: {
         SERVER_PROTOCOL: 'HTTP/1.1',
       },
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.resume();
     request.pipe(child.stdin);
+    // A request cut short (the client or a proxy dropped it) ends git with it, as a web server would: on
+    // a short body git http-backend 2.39 spins instead of exiting. Its own process group takes receive-pack along.
+    request.on('close', () => {
+      if (!request.complete && child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    });
+    child.stdin.on('error', () => undefined);
     child.on('close', () => {
       const { status, headers, body } = parseCgiOutput(Buffer.concat(chunks));
       setTimeout(() => {

@@ -1,7 +1,8 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { consoleSink } from '../../lib/log';
 import { publishManifests } from '../../publish/publish-manifests';
 import { runBatchTasks, type BatchTaskResult } from '../batch-tasks';
-import { publishTargetFromTask, targetLogger } from './executor';
+import { publishTargetFromTask, targetLogger, withInterruptSignal } from './executor';
 import type { PublishManifestExecutorSchema } from './schema';
 
 /**
@@ -22,12 +23,17 @@ export default async function publishManifestBatch(
     context,
     toTarget: publishTargetFromTask,
     run: async (targets, sinkFor) => {
-      const run = await publishManifests({
-        workspaceRoot: context.root,
-        targets,
-        loggerFor: (target) => targetLogger(target, context.isVerbose, sinkFor(target)),
+      const { value: run, interrupted } = await withInterruptSignal({
+        log: consoleSink,
+        run: (signal) => publishManifests({ workspaceRoot: context.root, targets, loggerFor: (target) => targetLogger(target, context.isVerbose, sinkFor(target)), signal }),
       });
-      return run.outcomes.map((outcome) => ({ id: outcome.id, success: outcome.status !== 'failed' }));
+      if (interrupted) {
+        const published = run.outcomes.filter((outcome) => outcome.status !== 'failed').length;
+        consoleSink.error(`Interrupted by ${interrupted}: ${published} of ${run.outcomes.length} targets published, the others not; ${run.reportPath} lists which.`);
+      }
+      // An interrupted run fails every task, also those that landed (the report tells them apart), so the
+      // batch exits non-zero as an interrupted process should.
+      return run.outcomes.map((outcome) => ({ id: outcome.id, success: outcome.status !== 'failed' && !interrupted }));
     },
   });
 }

@@ -6,6 +6,35 @@ import type { PublishTarget } from '../../publish/request';
 import { findTargetDefinition, requestedConfiguration, resolveTaskEnvironment, type ProjectsConfigurationsLike } from '../target-configuration';
 import type { PublishManifestExecutorSchema } from './schema';
 
+/**
+ * Runs `run` with a signal that the first SIGINT or SIGTERM aborts (its reason names the signal): the
+ * publish starts no further step, lets the push in flight end (a push is atomic: the server takes it
+ * whole or not at all; Ctrl-C also stops git itself), checks what landed and reports every target as
+ * published or interrupted, and the run fails. A second signal ends the process at once, as it would
+ * without this handler. The handlers are removed when `run` settles.
+ */
+export async function withInterruptSignal<T>(options: { log: LogSink; run: (signal: AbortSignal) => Promise<T> }): Promise<{ value: T; interrupted: string | null }> {
+  const controller = new AbortController();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const remove = () => signals.forEach((name) => process.off(name, onSignal));
+  function onSignal(name: NodeJS.Signals): void {
+    if (controller.signal.aborted) {
+      remove();
+      process.kill(process.pid, name);
+      return;
+    }
+    controller.abort(name);
+    options.log.warn(`Received ${name}: finishing the push in flight, then stopping; the manifest repository gets all of it or none. A second ${name} stops at once.`);
+  }
+  signals.forEach((name) => process.on(name, onSignal));
+  try {
+    const value = await options.run(controller.signal);
+    return { value, interrupted: controller.signal.aborted ? String(controller.signal.reason) : null };
+  } finally {
+    remove();
+  }
+}
+
 /** The `[project/environment]` logger of one target, printing to the console. */
 export function targetLogger(target: PublishTarget, isVerbose: boolean, sink: LogSink = consoleSink): GitopsLogger {
   const environment = target.options.environment ?? target.configuration ?? 'default';
@@ -44,12 +73,12 @@ export default async function publishManifestExecutor(
   const targetName = context.targetName ?? 'publish-manifest';
   try {
     const target = publishTargetFromTask({ id: [project, targetName, configuration].filter(Boolean).join(':'), project, targetName, configuration, options, context });
-    const result = await publishManifests({
-      workspaceRoot: context.root,
-      targets: [target],
-      loggerFor: (each) => targetLogger(each, context.isVerbose),
+    const { value: result, interrupted } = await withInterruptSignal({
+      log: consoleSink,
+      run: (signal) => publishManifests({ workspaceRoot: context.root, targets: [target], loggerFor: (each) => targetLogger(each, context.isVerbose), signal }),
     });
-    return { success: result.success };
+    if (interrupted) consoleSink.error(`Interrupted by ${interrupted}; ${result.reportPath} says what was published.`);
+    return { success: result.success && !interrupted };
   } catch (error) {
     consoleSink.error(describeError(error));
     return { success: false };
