@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreateDependencies, DependencyType, RawProjectGraphDependency } from '@nx/devkit';
 import { analyzeService, type ServiceAnalysis } from './analyze-service';
-import { inferredConfigFiles } from './create-nodes';
+import { analysesKey, inferredAnalyses, inferredConfigFiles } from './create-nodes';
 import { normalizePluginOptions } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
 
@@ -30,6 +30,7 @@ export function owningProject(file: string, roots: ReadonlyArray<{ name: string;
 export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (options, context) => {
   const pluginOptions = normalizePluginOptions(options);
   const roots = Object.entries(context.projects).map(([name, project]) => ({ name, root: project.root }));
+  const analyses = inferredAnalyses.get(analysesKey(context.workspaceRoot, pluginOptions));
   const dependencies: RawProjectGraphDependency[] = [];
   for (const { name, root } of roots.sort((a, b) => a.name.localeCompare(b.name))) {
     const configFile = root === '.' || root === '' ? 'skaffold.yaml' : `${root}/skaffold.yaml`;
@@ -38,7 +39,9 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
     if (inferred ? !inferred.has(configFile) : !existsSync(join(context.workspaceRoot, configFile))) continue;
     let analysis: ServiceAnalysis;
     try {
-      analysis = analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
+      analysis =
+        analyses?.get(configFile) ??
+        analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
     } catch {
       // createNodes has reported this service; its render fails with the error.
       continue;

@@ -18,6 +18,18 @@ export const SKAFFOLD_CONFIG_GLOB = '**/skaffold.yaml';
  */
 export const inferredConfigFiles = new Map<string, Set<string>>();
 
+/**
+ * The analyses the last `createNodes` call made, by {@link analysesKey} and skaffold.yaml: `createDependencies`
+ * runs next in the same process for the same graph, and takes its edges from the very analyses the nodes
+ * were made from instead of checking every file they read again.
+ */
+export const inferredAnalyses = new Map<string, Map<string, ServiceAnalysis>>();
+
+/** The key of {@link inferredAnalyses}: the workspace and the plugin options the analyses were made with. */
+export function analysesKey(workspaceRoot: string, pluginOptions: NormalizedPluginOptions): string {
+  return JSON.stringify([workspaceRoot, pluginOptions]);
+}
+
 /** The executors the inferred targets run. */
 export const RENDER_EXECUTOR = 'nx-gitops:render';
 export const PUBLISH_EXECUTOR = 'nx-gitops:publish-manifest';
@@ -254,12 +266,15 @@ export const createNodes: CreateNodesV2<NxGitopsPluginOptions> = [
     const problems: string[] = [];
     const inferred = new Set<string>();
     inferredConfigFiles.set(context.workspaceRoot, inferred);
+    const analyses = new Map<string, ServiceAnalysis>();
+    inferredAnalyses.set(analysesKey(context.workspaceRoot, pluginOptions), analyses);
     const store = new AnalysisStore({ workspaceDataDirectory: workspaceDataDirectory(context.workspaceRoot), pluginOptions });
     // One broken service never takes the graph down: it keeps targets whose render fails with the error.
     for (const configFile of configFiles.filter((file) => !isIgnored(file))) {
       const analysis = analyzeServiceOrProblem({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, store });
       for (const problem of analysis.problems) problems.push(`${configFile}: ${problem.split('\n')[0]}`);
       inferred.add(configFile);
+      analyses.set(configFile, analysis);
       results.push([configFile, createServiceNode({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, analysis })]);
     }
     store.save([...inferred]);
