@@ -380,6 +380,35 @@ describe('fault suite: a batch of three services through a fault-injecting proxy
       expectNoLeaks();
     });
 
+    it('SIGTERM while the publisher lists the branches: no push starts, the report marks all three interrupted, nothing moves', async () => {
+      let held!: () => void;
+      const listingHeld = new Promise<void>((resolve) => (held = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding = true;
+      rule = async (request) => {
+        if (request.method === 'POST' && request.path.endsWith('/git-upload-pack') && holding) {
+          holding = false;
+          held();
+          await released;
+        }
+        return undefined;
+      };
+      const worker = startBatchWorker({ workspaceRoot: sandbox.workspace, targets: workerTargets() });
+      await listingHeld;
+      worker.child.kill('SIGTERM');
+      await Promise.race([worker.printed('Received SIGTERM'), worker.exited]);
+      release();
+      expect(await worker.exited).toEqual({ code: 1, signal: null });
+      expect(proxy.requests().filter((request) => request.path.includes('receive-pack'))).toEqual([]);
+      const report = readReport();
+      expect(report.map((entry) => [entry.project, entry.status])).toEqual(SERVICES.map((project) => [project, 'failed']));
+      for (const entry of report) expect(entry.error).toContain('Interrupted by SIGTERM before branch');
+      expect(await refsOf(sandbox.remote)).toEqual(before);
+      lines.push(worker.output());
+      expectNoLeaks();
+    });
+
     it('Ctrl-C (SIGINT to the process group, git included) while the push is in flight: no branch moves, the report marks all three interrupted, the run exits 1, a rerun converges', async () => {
       let held!: () => void;
       const pushHeld = new Promise<void>((resolve) => (held = resolve));
