@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { GitopsError } from './errors';
 import { redact } from './redact';
 
@@ -64,6 +64,103 @@ function quoteForDisplay(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The most output kept per stream; a process that writes more fails rather than filling memory. */
+const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+/** How long a process killed for its timeout has to exit after SIGTERM before SIGKILL. */
+const FORCE_KILL_AFTER_MS = 5_000;
+
+/** Processes still running; killed when this process exits, so none outlives a cancelled run. */
+const running = new Set<ChildProcess>();
+let killOnExitInstalled = false;
+
+function killRunningOnExit(): void {
+  if (killOnExitInstalled) return;
+  killOnExitInstalled = true;
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGTERM');
+  });
+}
+
+/** The environment a process gets: the inherited one plus `env` (where a value is undefined, the variable is dropped). */
+function processEnv(options: RunOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...((options.extendEnv ?? true) ? process.env : {}), ...options.env };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
+  return env;
+}
+
+/** The text of a stream's output with one final newline (LF or CRLF) removed. */
+function outputText(chunks: readonly Buffer[]): string {
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+interface Finished {
+  stdout: string;
+  stderr: string;
+  /** `null` when the process was killed by a signal. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The spawn error (a missing binary: `ENOENT`), or too much output. */
+  failure?: NodeJS.ErrnoException;
+}
+
+/** Starts `file` and waits for it to end, collecting its output; never rejects. */
+function runToEnd(file: string, args: readonly string[], options: RunOptions): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(file, [...args], {
+      cwd: options.cwd,
+      env: processEnv(options),
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    killRunningOnExit();
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let bytes = 0;
+    let timedOut = false;
+    let failure: NodeJS.ErrnoException | undefined;
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > MAX_OUTPUT_BYTES) {
+        failure ??= Object.assign(new Error(`more than ${MAX_OUTPUT_BYTES} bytes of output`), { code: 'EMAXBUFFER' });
+        child.kill('SIGKILL');
+        return;
+      }
+      into.push(chunk);
+    };
+    child.stdout?.on('data', collect(stdout));
+    child.stderr?.on('data', collect(stderr));
+    let forceKill: NodeJS.Timeout | undefined;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGTERM');
+            forceKill = setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_AFTER_MS);
+          }, options.timeoutMs);
+    if (child.stdin) {
+      // A process that exits without reading all of its input is not an error of ours.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
+    let settled = false;
+    const settle = (exitCode: number | null) => {
+      if (settled) return;
+      settled = true;
+      running.delete(child);
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      resolve({ stdout: outputText(stdout), stderr: outputText(stderr), exitCode, timedOut, failure });
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      failure ??= error;
+      if (child.pid === undefined) settle(null);
+    });
+    child.on('close', (code) => settle(code));
+  });
+}
+
 /**
  * Runs `file` with `args` (no shell), capturing stdout and stderr as text. A non-zero exit throws a
  * {@link CommandError} quoting the command and the tail of stderr, with every secret redacted; a missing
@@ -73,20 +170,9 @@ function quoteForDisplay(arg: string): string {
 export async function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const secrets = options.secrets ?? [];
   const command = redact([file, ...args].map(quoteForDisplay).join(' '), secrets);
-  const result = await execa(file, [...args], {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: options.extendEnv ?? true,
-    input: options.input,
-    reject: false,
-    stripFinalNewline: true,
-    timeout: options.timeoutMs,
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-  const code = (result as { code?: string }).code;
-  if (code === 'ENOENT' && result.exitCode === undefined) {
+  const result = await runToEnd(file, args, options);
+  const { stdout, stderr } = result;
+  if (result.failure?.code === 'ENOENT' && result.exitCode === null) {
     throw new GitopsError(`Cannot run "${file}": the executable was not found on PATH.`, {
       hint: options.binaryOption
         ? `Install it, or point the "${options.binaryOption}" option at it.`
@@ -95,6 +181,9 @@ export async function runCommand(file: string, args: readonly string[], options:
   }
   if (result.timedOut) {
     throw new CommandTimeoutError({ command, timeoutMs: options.timeoutMs ?? 0, stderr: redact(stderr, secrets) });
+  }
+  if (result.failure && result.exitCode === null) {
+    throw new CommandError({ command, exitCode: 1, stderr: redact(`${stderr}\n${result.failure.message}`, secrets), stdout: redact(stdout, secrets) });
   }
   const exitCode = result.exitCode ?? 1;
   if (exitCode !== 0 && !options.allowFailure) {
