@@ -99,8 +99,26 @@ export class Resource {
     return copy;
   }
 
+  /** The last gvk and id computed, with the fields they came from; builds ask for ids very often. */
+  private identityCache?: { apiVersion: string; kind: string; name: string; namespace: string; gvk: Gvk; id: ResId };
+
+  /** The gvk and id of the object as it is now: reused while its apiVersion, kind, name and namespace are unchanged. */
+  private identity(): { gvk: Gvk; id: ResId } {
+    const apiVersion = stringAt(this.object, 'apiVersion');
+    const kind = stringAt(this.object, 'kind');
+    const name = stringAt(this.object, 'metadata', 'name');
+    const namespace = stringAt(this.object, 'metadata', 'namespace');
+    const cached = this.identityCache;
+    if (cached && cached.apiVersion === apiVersion && cached.kind === kind && cached.name === name && cached.namespace === namespace) return cached;
+    // Frozen, since every caller shares them: a caller that wants another id spreads it into a new object.
+    const gvk: Gvk = Object.freeze({ ...parseApiVersion(apiVersion), kind });
+    const id: ResId = Object.freeze({ ...gvk, name, namespace });
+    this.identityCache = { apiVersion, kind, name, namespace, gvk, id };
+    return this.identityCache;
+  }
+
   get gvk(): Gvk {
-    return { ...parseApiVersion(stringAt(this.object, 'apiVersion')), kind: stringAt(this.object, 'kind') };
+    return this.identity().gvk;
   }
 
   get name(): string {
@@ -117,7 +135,7 @@ export class Resource {
 
   /** The current id. */
   get id(): ResId {
-    return { ...this.gvk, name: this.name, namespace: this.namespace };
+    return this.identity().id;
   }
 
   /** The id before any rename: kustomize's `OrgId`. */
