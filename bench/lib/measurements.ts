@@ -15,6 +15,7 @@ import { branchTips, git, makeTempDir, openFixtureWorkspace, removeTempDir, runI
 import { buildKustomization, resolveKustomizeCommand } from '../../packages/nx-gitops/src/kustomize/build';
 import { buildKustomizationInProcess } from '../../packages/nx-gitops/src/kustomize/builtin/build';
 import { runWithConcurrency } from '../../packages/nx-gitops/src/lib/exec';
+import { defaultCacheRoot } from '../../packages/nx-gitops/src/publish/git-cache';
 import type { BatchCallResult, BatchRequest } from './call-batch';
 import { measureCommand, timed, type CommandMeasurement } from './measure';
 import { BENCH_ENVIRONMENTS, overlayDir, resetRepository, serviceBranch, type SyntheticWorkspace } from './synthetic-workspace';
@@ -243,7 +244,7 @@ export async function measureBuiltinKustomize(bench: SyntheticWorkspace): Promis
 
 /** Where the publisher keeps its clone of each manifest repository in a workspace (removed for a cold publish). */
 function publisherCache(workspace: FixtureWorkspace): string {
-  return join(workspace.root, 'node_modules/.cache/nx-gitops');
+  return defaultCacheRoot(workspace.root);
 }
 
 /**

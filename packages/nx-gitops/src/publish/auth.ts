@@ -23,16 +23,23 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
-/** The hosts `GITHUB_TOKEN` may go to: github.com, and the host of an https `GITHUB_SERVER_URL` (GitHub Enterprise). */
-function githubHosts(env: Readonly<Record<string, string | undefined>>): string[] {
-  const hosts = ['github.com'];
+/** The lower-cased host (with port) of `url`; `null` when it is unset, not a URL, or (with `httpsOnly`) not https. */
+export function hostOf(url: string | undefined, options: { httpsOnly?: boolean } = {}): string | null {
   try {
-    const server = env.GITHUB_SERVER_URL ? new URL(env.GITHUB_SERVER_URL) : null;
-    if (server && server.protocol === 'https:') hosts.push(server.host.toLowerCase());
+    const parsed = url ? new URL(url) : null;
+    return parsed && (!options.httpsOnly || parsed.protocol === 'https:') ? parsed.host.toLowerCase() : null;
   } catch {
-    // Not a URL: only github.com.
+    return null;
   }
-  return hosts;
+}
+
+/**
+ * The hosts `GITHUB_TOKEN` may go to: github.com and the host of an https `GITHUB_SERVER_URL` (GitHub
+ * Enterprise); with `api`, also api.github.com and the host of an https `GITHUB_API_URL`.
+ */
+export function githubHosts(env: Readonly<Record<string, string | undefined>>, options: { api?: boolean } = {}): string[] {
+  const candidates = options.api ? ['api.github.com', hostOf(env.GITHUB_API_URL, { httpsOnly: true })] : ['github.com'];
+  return [...candidates, hostOf(env.GITHUB_SERVER_URL, { httpsOnly: true })].filter((host): host is string => host !== null);
 }
 
 function splitCredentials(url: string): { url: string; username: string; password: string } | null {

@@ -444,7 +444,11 @@ export class ManifestRepositoryCache {
   async pushRef(update: { ref: string; commit: string }): Promise<RefPushResult> {
     const result = await this.remote(['push', '--porcelain', '--no-verify', '--', this.access.url, `${update.commit}:${update.ref}`], 'push', { allowFailure: true });
     const outcome = parsePushPorcelain(result.stdout).get(update.ref);
-    if (outcome) return outcome;
+    if (outcome) {
+      // A push of one ref owns everything the server said.
+      const messages = remoteMessages(redact(result.stderr, this.access.secrets));
+      return outcome.outcome === 'failed' && messages.length > 0 ? { ...outcome, detail: messages.join('\n') } : outcome;
+    }
     if (isAuthenticationFailure(result.stderr)) throw this.authenticationError('push', redact(result.stderr, this.access.secrets).trim().split('\n').pop() ?? '');
     throw new CommandError({
       command: `git push ${this.displayUrl}`,

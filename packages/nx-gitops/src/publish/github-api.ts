@@ -1,6 +1,6 @@
 import { GitopsError } from '../lib/errors';
 import { redact } from '../lib/redact';
-import { isLoopbackHost } from './auth';
+import { githubHosts, isLoopbackHost } from './auth';
 
 /** The token sent to a GitHub API, and the variable it came from (named in errors, never its value). */
 export interface GitHubApiToken {
@@ -8,18 +8,10 @@ export interface GitHubApiToken {
   source: 'NX_GITOPS_TOKEN' | 'GITHUB_TOKEN';
 }
 
-function hostOf(url: string | undefined): string | null {
-  try {
-    return url ? new URL(url).host.toLowerCase() : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The token for the GitHub API at `apiUrl`, scoped as the publisher scopes git credentials:
  * `NX_GITOPS_TOKEN` over https (or plain http to a loopback host, or anywhere with `allowInsecureTransport`);
- * `GITHUB_TOKEN` only over https to api.github.com or the host of `GITHUB_API_URL` or `GITHUB_SERVER_URL`.
+ * `GITHUB_TOKEN` only over https to api.github.com or the host of an https `GITHUB_API_URL` or `GITHUB_SERVER_URL`.
  * Throws a {@link GitopsError} naming the variables when none may be sent.
  */
 export function githubApiToken(options: { apiUrl: string; env: Readonly<Record<string, string | undefined>>; allowInsecureTransport?: boolean }): GitHubApiToken {
@@ -30,8 +22,7 @@ export function githubApiToken(options: { apiUrl: string; env: Readonly<Record<s
   if (env.NX_GITOPS_TOKEN && (https || isLoopbackHost(url.hostname) || options.allowInsecureTransport === true)) {
     return { token: env.NX_GITOPS_TOKEN, source: 'NX_GITOPS_TOKEN' };
   }
-  const githubHosts = ['api.github.com', hostOf(env.GITHUB_API_URL), hostOf(env.GITHUB_SERVER_URL)].filter((each): each is string => each !== null);
-  if (env.GITHUB_TOKEN && https && githubHosts.includes(host)) return { token: env.GITHUB_TOKEN, source: 'GITHUB_TOKEN' };
+  if (env.GITHUB_TOKEN && https && githubHosts(env, { api: true }).includes(host)) return { token: env.GITHUB_TOKEN, source: 'GITHUB_TOKEN' };
   const why = env.NX_GITOPS_TOKEN || env.GITHUB_TOKEN ? ` (the token that is set may not be sent to ${url.protocol}//${host})` : '';
   throw new GitopsError(`No token to open a pull request through the GitHub API at ${options.apiUrl}${why}.`, {
     hint: 'Set NX_GITOPS_TOKEN to a token that may write pull requests in the manifest repository (GITHUB_TOKEN is only sent over https to GitHub), or set the "pullRequest" option to false.',

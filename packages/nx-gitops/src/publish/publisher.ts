@@ -357,8 +357,8 @@ async function hashRequestFiles(options: { cache: ManifestRepositoryCache; reque
   const contents = [...new Set(files.flatMap((file) => ('content' in file ? [file.content] : [])))];
   const [fileIds, contentIds] = await Promise.all([options.cache.hashFiles(sourceFiles), options.cache.hashContents(contents)]);
   return new Map([
-    ...sourceFiles.map((file, index): [string, string] => [`file\0${file}`, fileIds[index]]),
-    ...contents.map((content, index): [string, string] => [`content\0${content}`, contentIds[index]]),
+    ...sourceFiles.map((sourceFile, index): [string, string] => [blobKey({ path: '', sourceFile }), fileIds[index]]),
+    ...contents.map((content, index): [string, string] => [blobKey({ path: '', content, generated: true }), contentIds[index]]),
   ]);
 }
 

@@ -6,6 +6,7 @@ import { runCommand } from '../lib/exec';
 import type { GitopsLogger } from '../lib/log';
 import { redact, secretsFromEnv } from '../lib/redact';
 import { renderOutputDir } from '../manifests/render-output';
+import { hostOf } from './auth';
 import { GitHubApi, GitHubApiError, githubApiToken, type GitHubPullRequest } from './github-api';
 import type { Forge } from './options';
 import type { TargetOutcome } from './publish-manifests';
@@ -70,14 +71,6 @@ function splitRepository(repository: string): { host: string | null; path: strin
   const scp = /^(?:[^@/]+@)?([^:/]+):(.*)$/.exec(repository);
   if (scp && scp[1].length > 1) return { host: scp[1].toLowerCase(), path: scp[2] };
   return { host: null, path: repository };
-}
-
-function hostOf(url: string | undefined): string | null {
-  try {
-    return url ? new URL(url).host.toLowerCase() : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -245,7 +245,7 @@ export function resolveTarget(options: {
   // Without a source commit there is no drySha to record: the hydrator files need one.
   const generated =
     opts.hydratorMetadata && workspace.source
-      ? hydratorFiles({ source: workspace.source, manifestDir: folder ?? (posix.dirname(path) === '.' ? '' : posix.dirname(path)), command: `npx nx run ${target.project}:render:${environment}` })
+      ? hydratorFiles({ source: workspace.source, manifestDir: replaceDir, command: `npx nx run ${target.project}:render:${environment}` })
       : [];
   const location = resolveRepositoryLocation(repository, workspaceRoot);
   const pullRequest = opts.pullRequest

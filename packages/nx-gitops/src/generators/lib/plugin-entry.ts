@@ -4,15 +4,17 @@ import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from '../../plugin
 /** The name nx.json uses for the plugin (its npm name). */
 export const PLUGIN_NAME = 'nx-gitops';
 
-type PluginEntry = NonNullable<NonNullable<ReturnType<typeof readNxJson>>['plugins']>[number];
+/** One entry of nx.json `plugins`. */
+export type PluginEntry = NonNullable<NonNullable<ReturnType<typeof readNxJson>>['plugins']>[number];
 
-function isOurEntry(entry: PluginEntry): boolean {
+/** True for an nx.json `plugins` entry that loads nx-gitops (`"nx-gitops"` or `{ "plugin": "nx-gitops", … }`). */
+export function isNxGitopsEntry(entry: PluginEntry): boolean {
   return typeof entry === 'string' ? entry === PLUGIN_NAME : entry.plugin === PLUGIN_NAME;
 }
 
 /** The options of the nx-gitops entry in `nx.json`, or `{}` when the plugin is not registered or has none. */
 export function readPluginOptions(tree: Tree): NxGitopsPluginOptions {
-  const entry = (readNxJson(tree)?.plugins ?? []).find(isOurEntry);
+  const entry = (readNxJson(tree)?.plugins ?? []).find(isNxGitopsEntry);
   if (!entry || typeof entry === 'string') return {};
   return (entry.options ?? {}) as NxGitopsPluginOptions;
 }
@@ -30,7 +32,7 @@ export function readDefaultEnvironment(tree: Tree): string {
 export function registerPlugin(tree: Tree, options: NxGitopsPluginOptions): boolean {
   const nxJson = readNxJson(tree) ?? {};
   const plugins = [...(nxJson.plugins ?? [])];
-  const index = plugins.findIndex(isOurEntry);
+  const index = plugins.findIndex(isNxGitopsEntry);
   const hasOptions = Object.keys(options).length > 0;
   if (index === -1) {
     plugins.push(hasOptions ? { plugin: PLUGIN_NAME, options: { ...options } } : { plugin: PLUGIN_NAME });

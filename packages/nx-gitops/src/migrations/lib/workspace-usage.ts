@@ -1,20 +1,11 @@
 import { getProjects, readNxJson, type NxJsonConfiguration, type Tree } from '@nx/devkit';
+import { isNxGitopsEntry } from '../../generators/lib/plugin-entry';
 import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from '../../plugin/options';
 
-/** The name nx.json uses for the plugin (its npm name). */
-export const PLUGIN_NAME = 'nx-gitops';
+export { isNxGitopsEntry } from '../../generators/lib/plugin-entry';
+import { PUBLISH_EXECUTOR } from '../../plugin/create-nodes';
 
-/** The executors of the plugin, as project.json and targetDefaults name them. */
-export const PUBLISH_EXECUTOR = 'nx-gitops:publish-manifest';
-export const DIFF_EXECUTOR = 'nx-gitops:diff-manifest';
-
-/** One entry of nx.json `plugins`. */
-export type PluginEntry = NonNullable<NxJsonConfiguration['plugins']>[number];
-
-/** True for an nx.json `plugins` entry that loads nx-gitops (`"nx-gitops"` or `{ "plugin": "nx-gitops", … }`). */
-export function isNxGitopsEntry(entry: PluginEntry): boolean {
-  return typeof entry === 'string' ? entry === PLUGIN_NAME : entry.plugin === PLUGIN_NAME;
-}
+export { DIFF_EXECUTOR, PUBLISH_EXECUTOR } from '../../plugin/create-nodes';
 
 /** The options of every nx-gitops entry of nx.json (`{}` for an entry without options). */
 export function pluginOptionsOf(nxJson: NxJsonConfiguration | null): NxGitopsPluginOptions[] {
