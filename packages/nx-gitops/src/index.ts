@@ -29,6 +29,4 @@ export const loadSkaffoldConfigs: typeof SkaffoldConfigModule.loadSkaffoldConfig
 export const parseSkaffoldConfigs: typeof SkaffoldConfigModule.parseSkaffoldConfigs = (...args) => skaffoldConfig().parseSkaffoldConfigs(...args);
 /** {@link SkaffoldProfilesModule.applyProfilesToConfigs}, loaded on first call. */
 export const applyProfilesToConfigs: typeof SkaffoldProfilesModule.applyProfilesToConfigs = (...args) => skaffoldProfiles().applyProfilesToConfigs(...args);
-/** The skaffold `apiVersion`s the plugin reads ({@link SkaffoldConfigModule.SUPPORTED_API_VERSIONS}), loaded on first read. */
-export declare const SUPPORTED_API_VERSIONS: readonly string[];
-Object.defineProperty(exports, 'SUPPORTED_API_VERSIONS', { enumerable: true, get: () => skaffoldConfig().SUPPORTED_API_VERSIONS });
+export { SUPPORTED_API_VERSIONS } from './skaffold/api-versions';

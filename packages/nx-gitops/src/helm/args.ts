@@ -6,9 +6,17 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { GitopsError } from '../lib/errors';
-import { marshalYaml, type ManifestValue } from '../manifests/yaml';
+import type * as ManifestYamlModule from '../manifests/yaml';
+import type { ManifestValue } from '../manifests/yaml';
 import { executeGoTemplate, parseGoTemplate, type MissingKeyMode } from '../skaffold/go-template';
 import { tryParseImageReference } from '../skaffold/image-reference';
+
+/**
+ * The YAML emitter (and the YAML library behind it), loaded on first use: the plugin asks this module which
+ * files a release reads on every project-graph run, which needs no emitter.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const manifestYaml = (): typeof ManifestYamlModule => require('../manifests/yaml') as typeof ManifestYamlModule;
 
 /** One `releases[]` entry of `manifests.helm` or `deploy.helm`, as the config writes it. */
 export interface HelmRelease {
@@ -221,7 +229,7 @@ export function templateArgs(options: TemplateArgsOptions): string[] {
 
 /** The YAML skaffold writes for a release's `overrides` (yaml.v3, keys sorted). */
 export function overridesYaml(overrides: Record<string, unknown>): string {
-  return marshalYaml(overrides as ManifestValue);
+  return manifestYaml().marshalYaml(overrides as ManifestValue);
 }
 
 /**

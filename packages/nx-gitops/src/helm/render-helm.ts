@@ -3,7 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { GitopsError } from '../lib/errors';
-import { parseManifests, type ManifestDocument } from '../manifests/yaml';
+import type * as ManifestYamlModule from '../manifests/yaml';
+import type { ManifestDocument } from '../manifests/yaml';
 import type { SkaffoldConfig } from '../skaffold/types';
 import {
   depBuildArgs,
@@ -19,6 +20,10 @@ import {
   type HelmRelease,
 } from './args';
 import type { HelmRunner } from './binary';
+
+/** The YAML parser of rendered manifests, loaded on first use (see `args.ts`: the plugin loads this module at graph time). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const manifestYaml = (): typeof ManifestYamlModule => require('../manifests/yaml') as typeof ManifestYamlModule;
 
 /** The helm section of a config: `manifests.helm` (a v2 `deploy.helm` is loaded there) or the legacy `deploy.helm`. */
 export interface HelmSection {
@@ -142,7 +147,7 @@ export async function renderHelmReleases(options: RenderHelmReleasesOptions): Pr
       await options.helm.run([...depBuildArgs(release.chartPath, options.flags), ...globalFlags], { cwd: options.configDir });
     }
     const { stdout } = await options.helm.run([...args, ...globalFlags], { cwd: options.configDir });
-    documents.push(...parseManifests(stdout, `helm template ${releaseName} (${options.configFile})`));
+    documents.push(...manifestYaml().parseManifests(stdout, `helm template ${releaseName} (${options.configFile})`));
   }
   return documents;
 }

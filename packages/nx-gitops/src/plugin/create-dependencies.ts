@@ -12,14 +12,20 @@ import type { NxGitopsPluginOptions } from './options';
  */
 const STATIC_DEPENDENCY = 'static' as DependencyType.static;
 
-/** The project whose root holds `file` (the deepest root wins), or undefined. */
-export function owningProject(file: string, roots: ReadonlyArray<{ name: string; root: string }>): string | undefined {
-  let best: { name: string; root: string } | undefined;
-  for (const project of roots) {
-    const inside = project.root === '.' || project.root === '' || file === project.root || file.startsWith(`${project.root}/`);
-    if (inside && (!best || project.root.length > best.root.length)) best = project;
-  }
-  return best?.name;
+/**
+ * A lookup of the project whose root holds a file (the deepest root wins; a root of `.` or `''` holds
+ * everything): each call walks up the file's folders, so a graph of many projects costs a few map reads per file.
+ */
+export function projectOwnerIndex(roots: ReadonlyArray<{ name: string; root: string }>): (file: string) => string | undefined {
+  const byRoot = new Map<string, string>();
+  for (const project of roots) byRoot.set(project.root === '.' ? '' : project.root, project.name);
+  return (file) => {
+    for (let folder = file; ; folder = folder.slice(0, Math.max(0, folder.lastIndexOf('/')))) {
+      const name = byRoot.get(folder);
+      if (name !== undefined) return name;
+      if (folder === '') return undefined;
+    }
+  };
 }
 
 /**
@@ -30,9 +36,10 @@ export function owningProject(file: string, roots: ReadonlyArray<{ name: string;
 export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (options, context) => {
   const pluginOptions = normalizePluginOptions(options);
   const roots = Object.entries(context.projects).map(([name, project]) => ({ name, root: project.root }));
+  const ownerOf = projectOwnerIndex(roots);
   const analyses = inferredAnalyses.get(analysesKey(context.workspaceRoot, pluginOptions));
   const dependencies: RawProjectGraphDependency[] = [];
-  for (const { name, root } of roots.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const { name, root } of roots.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const configFile = root === '.' || root === '' ? 'skaffold.yaml' : `${root}/skaffold.yaml`;
     // Only the services createNodes inferred, so the plugin's include/exclude hold here too.
     const inferred = inferredConfigFiles.get(context.workspaceRoot);
@@ -50,7 +57,7 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
     // A glob's files belong to the project holding the folder before its first wildcard.
     const globFolders = analysis.externalGlobs.map((glob) => glob.split('/').filter((_, index, parts) => !/[*?[]/.test(parts.slice(0, index + 1).join('/'))).join('/'));
     for (const file of [...analysis.externalFiles, ...analysis.externalDirs, ...globFolders]) {
-      const target = owningProject(file, roots);
+      const target = ownerOf(file);
       if (target && target !== name) targets.add(target);
     }
     for (const target of [...targets].sort()) {

@@ -10,13 +10,9 @@ import type { ConfigDependency, Profile, SkaffoldConfig } from './types';
 import { findConfigProblem } from './validate-config';
 import { decodeYamlV3Document, yamlV3OffsetOf } from './yaml-v3';
 
-/** Every `apiVersion` the native engine reads, oldest first. */
-export const SUPPORTED_API_VERSIONS: readonly string[] = [
-  ...Array.from({ length: 20 }, (_, i) => `skaffold/v2beta${i + 10}`),
-  'skaffold/v3alpha1',
-  'skaffold/v3',
-  ...Array.from({ length: 14 }, (_, i) => `skaffold/v4beta${i + 1}`),
-];
+import { SUPPORTED_API_VERSIONS } from './api-versions';
+
+export { SUPPORTED_API_VERSIONS };
 
 /** One config document of a skaffold.yaml, upgraded to the v3+ layout. */
 export interface LoadedConfig {
