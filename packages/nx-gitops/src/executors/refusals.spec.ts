@@ -194,6 +194,23 @@ describe('never empty by accident', () => {
     expect(allowed).toEqual({ success: true });
     expect(await branchTip(sandbox.remote, 'empty/develop')).not.toBeNull();
   });
+
+  it('counts the objects of a render from before objectCount was recorded by parsing its manifest', async () => {
+    expect(await renderExecutor({ environment: 'develop' }, emptyContext('render'))).toEqual({ success: true });
+    const imagesFile = join(root, 'dist/manifests/empty/develop/images.json');
+    const { objectCount: _count, ...older } = JSON.parse(readFileSync(imagesFile, 'utf8')) as RenderedImagesFile;
+    writeFileSync(imagesFile, `${JSON.stringify(older, null, 2)}\n`);
+    expect(await publishManifestExecutor({ environment: 'develop', manifestRepository: sandbox.remoteUrl }, emptyContext('publish-manifest'))).toEqual({
+      success: false,
+    });
+    expect(printed()).toContain('Refusing to publish empty/develop: the render has no Kubernetes objects');
+
+    writeFileSync(join(root, 'dist/manifests/empty/develop/manifest.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n');
+    expect(await publishManifestExecutor({ environment: 'develop', manifestRepository: sandbox.remoteUrl }, emptyContext('publish-manifest'))).toEqual({
+      success: true,
+    });
+    expect(await branchTip(sandbox.remote, 'empty/develop')).not.toBeNull();
+  });
 });
 
 describe('clean means clean', () => {

@@ -4,7 +4,7 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { readJsonFile } from '../manifests/yaml-limits';
 import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImagesFile } from '../manifests/render-output';
-import { parseManifests } from '../manifests/yaml';
+import type * as ManifestYamlModule from '../manifests/yaml';
 import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, type Provenance } from './commit-message';
 import { activeBranchOf, hydratorFiles, proposedBranchOf, resolveActivePath } from './hydrator';
 import { DEFAULT_AUTHOR, MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS, type PublishManifestOptions } from './options';
@@ -13,6 +13,13 @@ import { planPullRequest, type PullRequestPlan } from './pull-request';
 import type { ChangedSource } from './source-status';
 import { resolveBranchName, resolveRepositoryPath, templateUses } from './templates';
 import type { WorkspaceGitInfo } from './workspace-info';
+
+/**
+ * The YAML parser of rendered manifests, loaded on first use: only a render from before `objectCount` was
+ * recorded needs it, and every publish batch would otherwise load the YAML library at start.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const manifestYaml = (): typeof ManifestYamlModule => require('../manifests/yaml') as typeof ManifestYamlModule;
 
 /** One project and environment to publish, as a caller (an Nx task) names it. */
 export interface PublishTarget {
@@ -117,7 +124,7 @@ export function readRenderedOutput(options: { workspaceRoot: string; target: Pub
 export function refuseEmptyRender(options: { rendered: RenderedOutput; allowEmpty: boolean }): void {
   if (options.allowEmpty) return;
   const { images, manifestFile, project, environment } = options.rendered;
-  const count = typeof images.objectCount === 'number' ? images.objectCount : parseManifests(readFileSync(manifestFile, 'utf8'), manifestFile).length;
+  const count = typeof images.objectCount === 'number' ? images.objectCount : manifestYaml().parseManifests(readFileSync(manifestFile, 'utf8'), manifestFile).length;
   if (count > 0) return;
   const config = images.skaffoldConfig ?? 'its skaffold config';
   throw new GitopsError(
