@@ -49,7 +49,9 @@ export async function publishManifests(options: {
 }): Promise<PublishRunResult> {
   const env = options.env ?? process.env;
   const loggerFor = options.loggerFor ?? (() => silentLogger);
-  const workspace = await readWorkspaceGitInfo(options.workspaceRoot);
+  // The workspace's git processes run while the rendered outputs are read.
+  const workspaceInfo = readWorkspaceGitInfo(options.workspaceRoot);
+  workspaceInfo.catch(() => undefined);
   const outcomes: TargetOutcome[] = [];
   const groups = new Map<string, ResolvedTarget[]>();
   const targetsById = new Map(options.targets.map((target) => [target.id, target]));
@@ -81,15 +83,18 @@ export async function publishManifests(options: {
       fail(target, error);
     }
   }
-  // One git status for every source of the run; renders that recorded none (older versions) are not asked about.
+  const workspace = await workspaceInfo;
+  // One git status for every source of the run (renders that recorded none, older versions, are not asked
+  // about), beside the check of renders Nx replayed from an earlier commit: nothing they read may have changed since.
   const sources = [...rendered.values()].flatMap((output) => output.images.sources ?? []);
-  const changed = await findChangedSources({ workspaceRoot: options.workspaceRoot, sources, prefix: workspace.prefix });
-  // Renders Nx replayed from an earlier commit: nothing they read may have changed since.
-  const drift = await findRenderDrift({
-    workspaceRoot: options.workspaceRoot,
-    head: workspace.head,
-    renders: [...rendered.values()].map((output) => ({ sourceCommit: output.images.sourceCommit, sources: output.images.sources ?? [] })),
-  });
+  const [changed, drift] = await Promise.all([
+    findChangedSources({ workspaceRoot: options.workspaceRoot, sources, prefix: workspace.prefix }),
+    findRenderDrift({
+      workspaceRoot: options.workspaceRoot,
+      head: workspace.head,
+      renders: [...rendered.values()].map((output) => ({ sourceCommit: output.images.sourceCommit, sources: output.images.sources ?? [] })),
+    }),
+  ]);
   for (const [target, output] of rendered) {
     try {
       const replayWarning = refuseStaleReplay({

@@ -244,7 +244,9 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
     });
     const repo = cache;
     for (const job of jobs) logCredentials({ log: loggerFor(job.requests[0]), cache: repo });
-    const blobs = await hashRequestFiles({ cache: repo, requests: options.requests });
+    // The files are hashed into the cache while the first attempt waits for its turn and lists the branches.
+    const hashing = hashRequestFiles({ cache: repo, requests: options.requests });
+    hashing.catch(() => undefined);
     const pushMode = { atomic: true };
     let pending = jobs;
     const turnLock = machineLockPath(options.repository, options.lockDir ?? machineLockDir());
@@ -261,7 +263,7 @@ export async function publishToRepository(options: PublishToRepositoryOptions): 
           warnAll(`Removed ${removed.join(', ')} from the cache repository ${repo.gitDir}: left by a git process that no longer runs (killed or cancelled).`);
         }
         const bases = pending.map((job) => job.requests[0].baseBranch).filter((base): base is string => base !== null);
-        const tips = await repo.remoteTips([...pending.map((job) => job.branch), ...bases]);
+        const [tips, blobs] = await Promise.all([repo.remoteTips([...pending.map((job) => job.branch), ...bases]), hashing]);
         // A push that timed out or failed may still have landed: the branch then holds our commit.
         for (const job of pending) {
           if (job.built && job.built.head !== null && job.built.head !== job.built.remoteTip && tips.get(job.branch) === job.built.head) job.done = true;
