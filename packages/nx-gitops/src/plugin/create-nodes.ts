@@ -135,8 +135,9 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
   if (options.manifestRepository) publishOptions.manifestRepository = options.manifestRepository;
   if (options.branch !== '{project}/{environment}') publishOptions.branch = options.branch;
   if (options.path !== 'manifest.yaml') publishOptions.path = options.path;
+  if (options.activePath) publishOptions.activePath = options.activePath;
   // Only the options both executors take: diff-manifest refuses any other.
-  const diffOptions = Object.fromEntries(Object.entries(publishOptions).filter(([name]) => ['environment', 'manifestRepository', 'branch', 'path'].includes(name)));
+  const diffOptions = Object.fromEntries(Object.entries(publishOptions).filter(([name]) => ['environment', 'manifestRepository', 'branch', 'path', 'activePath'].includes(name)));
   return {
     [options.renderTargetName]: {
       executor: RENDER_EXECUTOR,

@@ -22,6 +22,7 @@ const valid: unknown[] = [
     propagateProfiles: false,
   },
   { defaultEnvironment: 'a'.repeat(63) },
+  { branch: 'environment/{environment}', activePath: 'apps/{project}' },
   { digestSource: 'none' },
 ];
 
@@ -45,6 +46,7 @@ const invalid: unknown[] = [
   { manifestRepository: null },
   { branch: '' },
   { path: 7 },
+  { activePath: '' },
   { defaultRepo: 1 },
   { digestSource: 'registry' },
   { digestSource: 1 },
@@ -64,5 +66,15 @@ describe('pluginOptionsProblem', () => {
     expect(problem).toBeDefined();
     const named = Array.isArray(options) ? 'options' : Object.keys(options as object)[0];
     expect(problem!.option.split('.')[0]).toBe(named);
+  });
+});
+
+describe('activePath (checked beyond the schema)', () => {
+  it.each([
+    [{ activePath: 'apps' }, 'activePath', 'must name {project}'],
+    [{ activePath: '{project}' }, 'branch', 'must not name {project} with activePath'],
+    [{ activePath: '%project%', branch: '{project}/{environment}' }, 'branch', '"{project}/{environment}"'],
+  ])('refuses %j, naming %s', (options, option, message) => {
+    expect(pluginOptionsProblem(options)).toEqual({ option, message: expect.stringContaining(message) });
   });
 });

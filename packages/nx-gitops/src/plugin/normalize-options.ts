@@ -1,5 +1,6 @@
 import type Ajv from 'ajv';
 import { GitopsError } from '../lib/errors';
+import { templateUses } from '../publish/templates';
 import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from './options';
 
 /** Plugin options with every default filled in. */
@@ -29,6 +30,7 @@ export const pluginOptionsSchema = {
     manifestRepository: { type: 'string', minLength: 1 },
     branch: { type: 'string', minLength: 1 },
     path: { type: 'string', minLength: 1 },
+    activePath: { type: 'string', minLength: 1 },
     defaultRepo: { type: 'string' },
     digestSource: { enum: ['tag', 'remote', 'none'] },
     propagateProfiles: { type: 'boolean' },
@@ -117,6 +119,12 @@ export function pluginOptionsProblem(options: NxGitopsPluginOptions): PluginOpti
     return { option: 'publishTargetName', message: 'must differ from renderTargetName' };
   }
   const names = { ...DEFAULT_PLUGIN_OPTIONS, ...options };
+  if (options.activePath !== undefined) {
+    if (!templateUses(options.activePath, 'project')) return { option: 'activePath', message: 'must name {project}, e.g. "apps/{project}": two services never share a folder' };
+    if (templateUses(names.branch, 'project')) {
+      return { option: 'branch', message: `must not name {project} with activePath (one branch per environment holds every service), e.g. "environment/{environment}", not "${names.branch}"` };
+    }
+  }
   if (options.diffTargetName && (options.diffTargetName === names.renderTargetName || options.diffTargetName === names.publishTargetName)) {
     return { option: 'diffTargetName', message: 'must differ from renderTargetName and publishTargetName' };
   }

@@ -19,6 +19,11 @@ export interface NxGitopsPluginOptions {
   branch?: string;
   /** Path template of the manifest inside the branch; default `manifest.yaml`. */
   path?: string;
+  /**
+   * GitOps Promoter's monorepo layout for every service: the service's folder (a template naming `{project}`)
+   * on one branch per environment, given to the publish and diff targets; `branch` must then not name `{project}`.
+   */
+  activePath?: string;
   /** Default repository for images (`--default-repo`), passed to every render target. */
   defaultRepo?: string;
   /**

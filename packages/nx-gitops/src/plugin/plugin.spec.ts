@@ -355,6 +355,19 @@ describe('createNodes', () => {
     });
   });
 
+  it('gives the activePath plugin option (one branch per environment) to publish-manifest and diff-manifest alike', async () => {
+    const layout = { manifestRepository: 'https://git.example.com/manifests.git', branch: 'environment/{environment}', activePath: 'apps/{project}' };
+    const results = await createNodes[1](['services/bar/skaffold.yaml'], layout, context());
+    const targets = results[0][1].projects!['services/bar'].targets!;
+    for (const name of ['publish-manifest', 'diff-manifest']) {
+      expect(targets[name].options).toEqual({ environment: 'develop', ...layout });
+    }
+    await expect(createNodes[1](['services/bar/skaffold.yaml'], { activePath: 'apps' }, context())).rejects.toThrow('Invalid nx-gitops plugin option "activePath": must name {project}');
+    await expect(createNodes[1](['services/bar/skaffold.yaml'], { activePath: 'apps/{project}' }, context())).rejects.toThrow(
+      'Invalid nx-gitops plugin option "branch": must not name {project} with activePath',
+    );
+  });
+
   it('infers diff-manifest beside publish-manifest: depends on render, one configuration per environment, uncached, named by diffTargetName', async () => {
     const results = await createNodes[1](
       ['services/bar/skaffold.yaml'],

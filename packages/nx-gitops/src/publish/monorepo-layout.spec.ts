@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import { branchFiles, branchLog, branchTip, createPublishSandbox, git, readBranchFile, writeRenderOutput, type PublishSandbox } from '../testing/publish-fixtures';
+import { diffManifestTargets } from '../executors/diff-manifest/run-diff';
 import { proposedBranchOf } from './hydrator';
 import type { PublishManifestOptions } from './options';
 import { publishManifests } from './publish-manifests';
@@ -248,6 +249,52 @@ describe("Promoter's monorepo layout (activePath): one branch per environment, e
     expect(await noteOf(sandbox.remote, web.commit!)).toBeNull();
     const report = JSON.parse(readFileSync(third.reportPath, 'utf8')) as { entries: Array<{ project: string; noted?: string }> };
     expect(report.entries.find((entry) => entry.project === 'api')?.noted).toBe(later);
+  });
+
+  it('diff-manifest with the same activePath reads each service from its folder: unchanged after a publish, the changed service after a new render', async () => {
+    const sample = (name: string, mode: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  mode: ${mode}\n`;
+    render('api', sample('api', 'fast'));
+    render('web', sample('web', 'fast'));
+    const options = { manifestRepository: sandbox.remote, ...layout };
+    expect((await publish(['api', 'web'].map((project) => target(project, 'production', options)))).success).toBe(true);
+    const diff = () =>
+      diffManifestTargets({
+        workspaceRoot: sandbox.workspace,
+        targets: ['api', 'web'].map((project) => ({ id: `${project}:diff-manifest:production`, project, configuration: 'production', options })),
+        env: {},
+        cacheRoot: sandbox.cacheRoot,
+      });
+    const unchanged = await diff();
+    expect(unchanged.outcomes.map((outcome) => [outcome.report.branch, outcome.report.path, outcome.report.status])).toEqual([
+      ['environment/production', 'api/manifest.yaml', 'unchanged'],
+      ['environment/production', 'web/manifest.yaml', 'unchanged'],
+    ]);
+    render('web', sample('web', 'slow'));
+    const changed = await diff();
+    expect(changed.outcomes.map((outcome) => [outcome.report.path, outcome.report.status])).toEqual([
+      ['api/manifest.yaml', 'unchanged'],
+      ['web/manifest.yaml', 'changed'],
+    ]);
+    // Without activePath the same branch has no manifest.yaml at its root: every object would read as added.
+    const { activePath: _folder, ...flat } = options;
+    const misread = await diffManifestTargets({
+      workspaceRoot: sandbox.workspace,
+      targets: [{ id: 'web:diff-manifest:production', project: 'web', configuration: 'production', options: flat }],
+      env: {},
+      cacheRoot: sandbox.cacheRoot,
+    });
+    expect(misread.outcomes[0].report).toMatchObject({ path: 'manifest.yaml', counts: { added: 1 } });
+  });
+
+  it('diff-manifest refuses an activePath that does not name the project, as publish does', async () => {
+    render('api', 'kind: A\n');
+    const result = await diffManifestTargets({
+      workspaceRoot: sandbox.workspace,
+      targets: [{ id: 'api:diff-manifest:production', project: 'api', configuration: 'production', options: { manifestRepository: sandbox.remote, branch: 'environment/{environment}', activePath: 'services' } }],
+      env: {},
+      cacheRoot: sandbox.cacheRoot,
+    });
+    expect(result.outcomes[0]).toMatchObject({ success: false, report: { status: 'failed', error: expect.stringContaining('"activePath"') } });
   });
 
   it.each([

@@ -65,6 +65,7 @@ describe('diff-manifest schema', () => {
       manifestRepository: 'https://git.example.com/acme/manifests.git',
       branch: '{project}/{environment}',
       path: 'manifest.yaml',
+      activePath: 'apps/{project}',
       exitCode: true,
       contextLines: 5,
       maxReportLength: 30_000,

@@ -8,6 +8,8 @@ export interface DiffManifestExecutorSchema {
   branch?: string;
   /** Path template of the manifest inside the branch, as publish-manifest's. */
   path?: string;
+  /** GitOps Promoter's monorepo layout, as publish-manifest's: the service's folder on a branch every service shares; `path` is inside it. */
+  activePath?: string;
   /** Fail the task when the render differs from the branch, as `git diff --exit-code`. */
   exitCode?: boolean;
   /** Lines of context around each change in the unified diffs. */

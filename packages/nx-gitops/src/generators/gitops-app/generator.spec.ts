@@ -211,6 +211,25 @@ spec:
     ]);
   });
 
+  it("the plugin's activePath: Argo CD and Flux sync the service's folder of the shared environment branch, and Promoter's strategy takes it as --activePath", async () => {
+    setPluginOptions(tree, { manifestRepository: 'https://github.com/acme/manifests.git', branch: 'environment/{environment}', activePath: 'apps/{project}' });
+    await gitopsAppGenerator(tree, { service: 'foo' });
+    await gitopsAppGenerator(tree, { service: 'foo', tool: 'flux' });
+    await gitopsAppGenerator(tree, { service: 'foo', tool: 'promoter', environments: ['develop', 'production'] });
+    expect(parse(tree.read('services/foo/deploy/argocd/develop.yaml', 'utf-8') ?? '').spec.source).toEqual({
+      repoURL: 'https://github.com/acme/manifests.git',
+      targetRevision: 'environment/develop',
+      path: 'apps/foo',
+      directory: { include: 'manifest.yaml' },
+    });
+    const [gitRepository, kustomization] = parseAllDocuments(tree.read('services/foo/deploy/flux/develop.yaml', 'utf-8') ?? '').map((d) => d.toJS());
+    expect(gitRepository.spec.ref).toEqual({ branch: 'environment/develop' });
+    expect(kustomization.spec.path).toBe('./apps/foo');
+    const [, strategy, ...applications] = parseAllDocuments(tree.read('services/foo/deploy/promoter/promotion.yaml', 'utf-8') ?? '').map((d) => d.toJS());
+    expect(strategy.spec.activePath).toBe('apps/foo');
+    expect(applications.map((a) => a.spec.source.path)).toEqual(['apps/foo', 'apps/foo']);
+  });
+
   it('--activePath is refused with a branch template naming the project (the default), naming the plugin option', async () => {
     await expect(gitopsAppGenerator(tree, { service: 'foo', manifestRepository: REPO, tool: 'promoter', activePath: '{project}' })).rejects.toThrow(/"branch" plugin option/);
     expect(tree.exists('services/foo/deploy/promoter/promotion.yaml')).toBe(false);

@@ -90,8 +90,22 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
   const pathTemplate = pluginOptions.path ?? DEFAULT_PLUGIN_OPTIONS.path;
   const promotion =
     tool === 'promoter'
-      ? normalizePromotion({ tree, options, repository, serviceRoot: root, pluginEnvironments: pluginOptions.environments, defaultEnvironment: readDefaultEnvironment(tree), branchTemplate, service })
+      ? normalizePromotion({
+          tree,
+          options,
+          repository,
+          serviceRoot: root,
+          pluginEnvironments: pluginOptions.environments,
+          defaultEnvironment: readDefaultEnvironment(tree),
+          branchTemplate,
+          service,
+          pluginActivePath: pluginOptions.activePath,
+        })
       : undefined;
+  // The plugin's activePath puts every service in its folder of a shared branch: an Application syncs that folder only.
+  const folder =
+    promotion?.activePath ??
+    (pluginOptions.activePath !== undefined ? resolveActivePath({ template: pluginOptions.activePath, branchTemplate, values: { project: service, environment } }) : undefined);
 
   return {
     service,
@@ -109,7 +123,7 @@ export function normalizeGitopsAppOptions(tree: Tree, options: GitopsAppGenerato
     promotion,
     branchTemplate,
     // The manifest lies inside the service's folder, as publish-manifest writes it with activePath.
-    pathTemplate: promotion?.activePath ? `${promotion.activePath}/${pathTemplate}` : pathTemplate,
+    pathTemplate: folder ? `${folder}/${pathTemplate}` : pathTemplate,
   };
 }
 
@@ -142,18 +156,21 @@ function normalizePromotion(input: {
   defaultEnvironment: string;
   branchTemplate: string;
   service: string;
+  /** The plugin's `activePath`, the default of `--activePath`. */
+  pluginActivePath?: string;
 }): NormalizedPromotionOptions {
   const { options } = input;
+  const activePathTemplate = options.activePath ?? input.pluginActivePath;
   const environments = promotionEnvironments({ ...input, environments: options.environments });
   const { scm, spec } = scmRepositorySpec({ url: input.repository, scm: options.scm, gitlabProjectId: options.gitlabProjectId });
   let activePath: string | undefined;
-  if (options.activePath !== undefined) {
+  if (activePathTemplate !== undefined) {
     if (templateUses(input.branchTemplate, 'project')) {
       throw new GitopsError(`--activePath needs one branch per environment, but the plugin's branch template "${input.branchTemplate}" names the project.`, {
         hint: 'Set the "branch" plugin option in nx.json to a template without {project} (the one publish-manifest uses), e.g. "environment/{environment}", or drop --activePath.',
       });
     }
-    activePath = resolveActivePath({ template: options.activePath, branchTemplate: input.branchTemplate, values: { project: input.service, environment: environments[0] } });
+    activePath = resolveActivePath({ template: activePathTemplate, branchTemplate: input.branchTemplate, values: { project: input.service, environment: environments[0] } });
   }
   return { environments, scm: { kind: scm, spec }, scmProvider: options.scmProvider ?? scm.toLowerCase(), ...(activePath ? { activePath } : {}) };
 }
