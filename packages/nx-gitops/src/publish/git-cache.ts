@@ -357,7 +357,7 @@ export class ManifestRepositoryCache {
 
   /**
    * Makes sure the cache holds the tip commit (and its tree) of each branch: those already present are
-   * used as they are, the others are fetched in one shallow fetch of just those refs. Returns the tips
+   * used as they are, the others are fetched in one shallow fetch of just those branches. Returns the tips
    * actually held, which may be newer than `tips` if a branch moved in between.
    */
   async fetchTips(tips: ReadonlyMap<string, string>): Promise<Map<string, string>> {
@@ -365,25 +365,25 @@ export class ManifestRepositoryCache {
     const missing = await this.missingObjects([...tips.values()]);
     const toFetch = [...tips].filter(([, sha]) => missing.has(sha)).map(([branch]) => branch);
     if (toFetch.length === 0) return held;
+    // The objects only, no ref written (the cache never prunes, so they stay): the commits listed are the
+    // ones wanted, which saves writing, reading back and deleting a ref per branch.
+    await this.shallowFetch(toFetch.map((branch) => `refs/heads/${branch}`));
+    const moved = await this.missingObjects(toFetch.map((branch) => tips.get(branch)!));
+    const refetch = toFetch.filter((branch) => moved.has(tips.get(branch)!));
+    if (refetch.length === 0) return held;
+    // A branch moved between the listing and the fetch: fetch it into a ref of ours to learn its new tip.
     const localRef = (branch: string) => `refs/nx-gitops/${this.owner}/${branch}`;
-    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
-      this.remote(
-        [
-          'fetch',
-          '--quiet',
-          '--no-tags',
-          '--no-write-fetch-head',
-          '--depth=1',
-          '--',
-          this.access.url,
-          ...toFetch.map((branch) => `+refs/heads/${branch}:${localRef(branch)}`),
-        ],
-        'fetch its branches',
-      ),
-    );
-    const { stdout } = await this.git(['rev-parse', ...toFetch.map(localRef)]);
-    stdout.split('\n').forEach((sha, index) => held.set(toFetch[index], sha.trim()));
+    await this.shallowFetch(refetch.map((branch) => `+refs/heads/${branch}:${localRef(branch)}`));
+    const { stdout } = await this.git(['rev-parse', ...refetch.map(localRef)]);
+    stdout.split('\n').forEach((sha, index) => held.set(refetch[index], sha.trim()));
     return held;
+  }
+
+  /** One shallow fetch of `refspecs` from the remote (`what` names it in errors), taking turns with the other processes of this cache. */
+  private async shallowFetch(refspecs: readonly string[], what = 'fetch its branches'): Promise<void> {
+    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
+      this.remote(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', this.access.url, ...refspecs], what),
+    );
   }
 
   private async missingObjects(shas: readonly string[]): Promise<Set<string>> {
@@ -431,9 +431,7 @@ export class ManifestRepositoryCache {
   async fetchRef(ref: string, sha: string): Promise<string> {
     if (!(await this.missingObjects([sha])).has(sha)) return sha;
     const localRef = `refs/nx-gitops/${this.owner}/${ref.replace(/^refs\//, '')}`;
-    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
-      this.remote(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', this.access.url, `+${ref}:${localRef}`], `fetch ${ref}`),
-    );
+    await this.shallowFetch([`+${ref}:${localRef}`], `fetch ${ref}`);
     return (await this.git(['rev-parse', localRef])).stdout.trim();
   }
 

@@ -1,0 +1,54 @@
+import { renameSync } from 'node:fs';
+import { runCommand } from '../lib/exec';
+import { commitToBareBranch, createPublishSandbox, git, type PublishSandbox } from '../testing/publish-fixtures';
+import { ManifestRepositoryCache } from './git-cache';
+
+jest.setTimeout(60_000);
+
+// The cache's fetch of branch tips, against a real bare repository.
+describe('ManifestRepositoryCache.fetchTips', () => {
+  let sandbox: PublishSandbox;
+  let cache: ManifestRepositoryCache;
+
+  beforeEach(async () => {
+    sandbox = await createPublishSandbox();
+    cache = await ManifestRepositoryCache.open({ repository: sandbox.remoteUrl, cacheRoot: sandbox.cacheRoot, env: {} });
+  });
+  afterEach(async () => {
+    await cache.dispose();
+    sandbox.cleanup();
+  });
+
+  const refsOfCache = () => git(cache.gitDir, ['--git-dir', cache.gitDir, 'for-each-ref', '--format=%(refname)']);
+  const typeInCache = async (sha: string) => (await runCommand('git', ['--git-dir', cache.gitDir, 'cat-file', '-t', sha], { allowFailure: true })).stdout.trim();
+
+  it('fetches the listed tips it lacks in one shallow fetch, writing no ref, and uses those present as they are', async () => {
+    const api = await commitToBareBranch({ remote: sandbox.remote, branch: 'api/production', files: { 'manifest.yaml': 'api' }, message: 'api' });
+    const web = await commitToBareBranch({ remote: sandbox.remote, branch: 'web/production', files: { 'manifest.yaml': 'web' }, message: 'web' });
+    const tips = await cache.remoteTips(['api/production', 'web/production', 'new/production']);
+    expect(tips).toEqual(new Map([['api/production', api], ['web/production', web]]));
+    expect(await cache.fetchTips(tips)).toEqual(tips);
+    expect([await typeInCache(api), await typeInCache(web)]).toEqual(['commit', 'commit']);
+    expect(await refsOfCache()).toBe('');
+    // Held already: nothing to fetch, even with the remote gone.
+    renameSync(sandbox.remote, `${sandbox.remote}.away`);
+    try {
+      expect(await cache.fetchTips(tips)).toEqual(tips);
+    } finally {
+      renameSync(`${sandbox.remote}.away`, sandbox.remote);
+    }
+  });
+
+  it('learns the new tip of a branch that moved between the listing and the fetch, and removes its own refs when disposed', async () => {
+    await commitToBareBranch({ remote: sandbox.remote, branch: 'api/production', files: { 'manifest.yaml': 'api' }, message: 'api' });
+    const web = await commitToBareBranch({ remote: sandbox.remote, branch: 'web/production', files: { 'manifest.yaml': 'web' }, message: 'web' });
+    const tips = await cache.remoteTips(['api/production', 'web/production']);
+    const moved = await commitToBareBranch({ remote: sandbox.remote, branch: 'api/production', files: { 'manifest.yaml': 'api v2' }, message: 'api v2' });
+    const held = await cache.fetchTips(tips);
+    expect(held).toEqual(new Map([['api/production', moved], ['web/production', web]]));
+    expect(await typeInCache(moved)).toBe('commit');
+    expect(await refsOfCache()).not.toBe('');
+    await cache.dispose();
+    expect(await refsOfCache()).toBe('');
+  });
+});
