@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Dirent } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { CommandError, CommandTimeoutError, runCommand, runWithConcurrency, type RunResult } from '../lib/exec';
@@ -8,6 +7,7 @@ import { redact } from '../lib/redact';
 import { existingConfigCount, remoteAccess, type GitRemoteAccess } from './auth';
 import { withoutCredentials } from './commit-message';
 import { withFileLock } from './file-lock';
+import { objectId, writePack, type LooseObject } from './pack-writer';
 import type { GitObjectType, PlannedTree, TreeListingEntry } from './plan';
 import { GIT_SIGN_FORMAT, type CommitSigning } from './signing';
 import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, refNameConflicts, remoteMessages, type RefPushResult } from './push-output';
@@ -260,7 +260,7 @@ export class ManifestRepositoryCache {
 
   private async git(
     args: readonly string[],
-    options: { input?: string; allowFailure?: boolean; env?: Record<string, string>; timeoutMs?: number; secrets?: readonly string[] } = {},
+    options: { input?: string | Uint8Array; allowFailure?: boolean; env?: Record<string, string>; timeoutMs?: number; secrets?: readonly string[] } = {},
   ): Promise<RunResult> {
     return runCommand(
       'git',
@@ -399,25 +399,23 @@ export class ManifestRepositoryCache {
 
   /** Writes the files as blobs (contents as they are, no filters) and returns their ids, in order. */
   async hashFiles(paths: readonly string[]): Promise<string[]> {
-    if (paths.length === 0) return [];
-    const { stdout } = await this.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: `${paths.join('\n')}\n` });
-    return stdout.split('\n').map((line) => line.trim());
+    return this.writeObjects(paths.map((path) => ({ type: 'blob', content: readFileSync(path) })));
   }
 
   /** Writes each content as a blob and returns their ids, in order, with one process for them all. */
   async hashContents(contents: readonly string[]): Promise<string[]> {
-    if (contents.length === 0) return [];
-    const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-blobs-'));
-    try {
-      const files = contents.map((content, index) => {
-        const file = join(dir, String(index));
-        writeFileSync(file, content);
-        return file;
-      });
-      return await this.hashFiles(files);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return this.writeObjects(contents.map((content) => ({ type: 'blob', content: Buffer.from(content, 'utf8') })));
+  }
+
+  /**
+   * Stores `objects` as one pack (`git index-pack --stdin --strict`, which checks each as `git fsck` would:
+   * a commit well formed, its tree and parent present) and returns their ids, in order: one process and two
+   * files however many objects, where loose objects cost a file each.
+   */
+  private async writeObjects(objects: readonly LooseObject[]): Promise<string[]> {
+    if (objects.length === 0) return [];
+    await this.git(['index-pack', '--stdin', '--strict'], { input: writePack(objects) });
+    return objects.map(objectId);
   }
 
   /** The commit `ref` (a full ref name, such as a notes ref) points to on the server, `null` when it does not exist. */
@@ -536,8 +534,9 @@ export class ManifestRepositoryCache {
 
   /**
    * Creates one commit per entry (`tree` on `parent`, a root commit when `null`) and returns their ids in
-   * order. Unsigned commit objects are written by a single `git hash-object -t commit -w --stdin-paths`,
-   * which checks each one as `git commit-tree` would, so a batch of a hundred branches costs one process.
+   * order. Unsigned commit objects go to git as one pack (`git index-pack --stdin --strict`, which checks
+   * each one as `git fsck` would and stores them as one pack file), so a batch of a hundred branches costs
+   * one process and two files.
    * A commit with `signing` is made by `git commit-tree -S` (one process each, git running ssh-keygen or
    * gpg), with `gpg.format` and `user.signingkey` given through the environment and the key masked in errors.
    */
@@ -555,21 +554,13 @@ export class ManifestRepositoryCache {
     const unsigned = commits.flatMap((commit, index) => (commit.signing ? [] : [index]));
     const signed = commits.flatMap((commit, index) => (commit.signing ? [index] : []));
     if (unsigned.length > 0) {
-      const dir = mkdtempSync(join(tmpdir(), 'nx-gitops-commits-'));
-      try {
-        const files = unsigned.map((index) => {
-          const commit = commits[index];
-          const person = `${clean(commit.author.name)} <${clean(commit.author.email)}> ${seconds} ${zone}`;
-          const header = [`tree ${commit.tree}`, ...(commit.parent ? [`parent ${commit.parent}`] : []), `author ${person}`, `committer ${person}`];
-          const file = join(dir, String(index));
-          writeFileSync(file, `${header.join('\n')}\n\n${commit.message}`);
-          return file;
-        });
-        const { stdout } = await this.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], { input: `${files.join('\n')}\n` });
-        stdout.split('\n').forEach((line, position) => (ids[unsigned[position]] = line.trim()));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const objects = unsigned.map((index): LooseObject => {
+        const commit = commits[index];
+        const person = `${clean(commit.author.name)} <${clean(commit.author.email)}> ${seconds} ${zone}`;
+        const header = [`tree ${commit.tree}`, ...(commit.parent ? [`parent ${commit.parent}`] : []), `author ${person}`, `committer ${person}`];
+        return { type: 'commit', content: Buffer.from(`${header.join('\n')}\n\n${commit.message}`, 'utf8') };
+      });
+      (await this.writeObjects(objects)).forEach((id, position) => (ids[unsigned[position]] = id));
     }
     await runWithConcurrency(
       SIGNING_CONCURRENCY,
