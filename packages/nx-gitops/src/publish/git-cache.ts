@@ -7,7 +7,7 @@ import { redact } from '../lib/redact';
 import { existingConfigCount, remoteAccess, type GitRemoteAccess } from './auth';
 import { withoutCredentials } from './commit-message';
 import { withFileLock } from './file-lock';
-import { objectId, writePack, type LooseObject } from './pack-writer';
+import { objectId, treeContent, writePack, type LooseObject } from './pack-writer';
 import type { GitObjectType, PlannedTree, TreeListingEntry } from './plan';
 import { GIT_SIGN_FORMAT, type CommitSigning } from './signing';
 import { isAtomicUnsupported, isAuthenticationFailure, parsePushPorcelain, refNameConflicts, remoteMessages, type RefPushResult } from './push-output';
@@ -494,37 +494,31 @@ export class ManifestRepositoryCache {
   }
 
   /**
-   * Creates the trees of several plans (see `planTrees`) and returns each plan's root tree id. Trees
-   * are written level by level, deepest first, with one `git mktree --batch` per level for all plans.
+   * Creates the trees of several plans (see `planTrees`) and returns each plan's root tree id. The trees
+   * are built here, deepest first (a tree's id is the hash of its entries, its subtrees' ids among them), and
+   * stored as one pack that git checks as it takes it (sorted entries, every entry's object present).
    */
   async writeTreePlans(plans: ReadonlyArray<readonly PlannedTree[]>): Promise<string[]> {
     const written = new Map<string, string>();
     const key = (plan: number, dir: string) => `${plan}\0${dir}`;
     const depth = (dir: string) => (dir === '' ? 0 : dir.split('/').length);
-    const levels = new Map<number, Array<{ plan: number; tree: PlannedTree }>>();
-    plans.forEach((plan, index) => {
-      for (const tree of plan) levels.set(depth(tree.dir), [...(levels.get(depth(tree.dir)) ?? []), { plan: index, tree }]);
-    });
-    for (const level of [...levels.keys()].sort((a, b) => b - a)) {
-      const batch = levels.get(level)!;
-      const nonEmpty = batch.filter(({ tree }) => tree.entries.length > 0);
-      for (const { plan, tree } of batch) if (tree.entries.length === 0) written.set(key(plan, tree.dir), EMPTY_TREE);
-      if (nonEmpty.length === 0) continue;
-      const input = nonEmpty
-        .map(({ plan, tree }) =>
-          tree.entries
-            .map((entry) => {
-              const sha = entry.dir !== undefined ? written.get(key(plan, entry.dir)) : entry.sha;
-              if (!sha) throw new GitopsError(`Internal error: tree "${entry.dir}" was not written before its parent.`);
-              return `${entry.mode} ${entry.type} ${sha}\t${entry.name}\0`;
-            })
-            .join(''),
-        )
-        .join('\0');
-      const { stdout } = await this.git(['mktree', '-z', '--missing', '--batch'], { input });
-      const ids = stdout.split('\n').map((line) => line.trim());
-      nonEmpty.forEach(({ plan, tree }, index) => written.set(key(plan, tree.dir), ids[index]));
+    const trees = plans.flatMap((plan, index) => plan.map((tree) => ({ plan: index, tree }))).sort((a, b) => depth(b.tree.dir) - depth(a.tree.dir));
+    const objects = new Map<string, LooseObject>();
+    for (const { plan, tree } of trees) {
+      if (tree.entries.length === 0) {
+        written.set(key(plan, tree.dir), EMPTY_TREE);
+        continue;
+      }
+      const object: LooseObject = { type: 'tree', content: treeContent(tree.entries.map((entry) => {
+        const sha = entry.dir !== undefined ? written.get(key(plan, entry.dir)) : entry.sha;
+        if (!sha) throw new GitopsError(`Internal error: tree "${entry.dir}" was not written before its parent.`);
+        return { mode: entry.mode, name: entry.name, sha, isTree: entry.type === 'tree' };
+      })) };
+      const id = objectId(object);
+      objects.set(id, object);
+      written.set(key(plan, tree.dir), id);
     }
+    await this.writeObjects([...objects.values()]);
     return plans.map((_, index) => {
       const root = written.get(key(index, ''));
       if (!root) throw new GitopsError('Internal error: a tree plan has no root.');

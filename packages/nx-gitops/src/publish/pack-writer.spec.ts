@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
-import { objectId, writePack, type LooseObject } from './pack-writer';
+import { objectId, treeContent, writePack, type LooseObject } from './pack-writer';
 
 // Packs checked by the real git: the ids it computes, what index-pack --strict accepts and refuses.
 let gitDir: string;
@@ -45,5 +45,32 @@ describe('writePack', () => {
       content: Buffer.from(`tree ${'1'.repeat(40)}\nauthor A <a@example.com> 1700000000 +0000\ncommitter A <a@example.com> 1700000000 +0000\n\nmessage\n`),
     };
     await expect(git(['index-pack', '--stdin', '--strict'], writePack([dangling]))).rejects.toThrow();
+  });
+});
+
+describe('treeContent', () => {
+  it("orders entries as git mktree does (a subtree's name as if it ended in /), with the same id", async () => {
+    const blob = await git(['hash-object', '-w', '--stdin'], 'x');
+    const sub = await git(['mktree'], `100644 blob ${blob}\tinner\n`);
+    const entries = [
+      { mode: '100644', name: 'a.b', sha: blob, isTree: false },
+      { mode: '040000', name: 'a', sha: sub, isTree: true },
+      { mode: '100644', name: 'a-b', sha: blob, isTree: false },
+      { mode: '100755', name: 'ab', sha: blob, isTree: false },
+      { mode: '120000', name: 'link', sha: blob, isTree: false },
+      { mode: '100644', name: 'é.yaml', sha: blob, isTree: false },
+      { mode: '100644', name: 'B', sha: blob, isTree: false },
+      { mode: '040000', name: 'a0', sha: sub, isTree: true },
+    ];
+    const listing = entries.map((entry) => `${entry.mode} ${entry.isTree ? 'tree' : 'blob'} ${entry.sha}\t${entry.name}\n`).join('');
+    const expected = await git(['mktree'], listing);
+    const tree: LooseObject = { type: 'tree', content: treeContent(entries) };
+    expect(objectId(tree)).toBe(expected);
+    // git takes the pack (the tree's entries present), and refuses a tree out of order.
+    await git(['index-pack', '--stdin', '--strict'], writePack([tree]));
+    // 'a/' sorts after 'a.b'.
+    const [first, second] = [entries[1], entries[0]];
+    const reversed = Buffer.concat([first, second].map((entry) => Buffer.concat([Buffer.from(`${entry.mode.replace(/^0+/, '')} ${entry.name}\0`), Buffer.from(entry.sha, 'hex')])));
+    await expect(git(['index-pack', '--stdin', '--strict'], writePack([{ type: 'tree', content: reversed }]))).rejects.toThrow();
   });
 });

@@ -15,6 +15,16 @@ export function objectId(object: LooseObject): string {
   return createHash('sha1').update(`${object.type} ${object.content.length}\0`).update(object.content).digest('hex');
 }
 
+/**
+ * A tree object's content: `<mode> <name>\0<binary id>` per entry, the mode without leading zeros, in git's
+ * order (names compared as bytes, a subtree's as if it ended in "/").
+ */
+export function treeContent(entries: ReadonlyArray<{ mode: string; name: string; sha: string; isTree: boolean }>): Buffer {
+  const sortKey = (entry: { name: string; isTree: boolean }) => Buffer.from(entry.isTree ? `${entry.name}/` : entry.name, 'utf8');
+  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
+  return Buffer.concat(sorted.flatMap((entry) => [Buffer.from(`${entry.mode.replace(/^0+/, '')} ${entry.name}\0`, 'utf8'), Buffer.from(entry.sha, 'hex')]));
+}
+
 /** A pack entry's header: the type in bits 4-6 of the first byte, the size in 4 bits there and 7 bits per following byte. */
 function entryHeader(type: number, size: number): Buffer {
   const bytes: number[] = [];
