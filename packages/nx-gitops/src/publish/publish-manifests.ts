@@ -83,12 +83,15 @@ export async function publishManifests(options: {
       fail(target, error);
     }
   }
-  const workspace = await workspaceInfo;
   // One git status for every source of the run (renders that recorded none, older versions, are not asked
-  // about), beside the check of renders Nx replayed from an earlier commit: nothing they read may have changed since.
+  // about), beside the workspace's git facts and the check of renders Nx replayed from an earlier commit:
+  // nothing they read may have changed since.
   const sources = [...rendered.values()].flatMap((output) => output.images.sources ?? []);
+  const changedSources = findChangedSources({ workspaceRoot: options.workspaceRoot, sources, prefix: workspaceInfo.then((info) => info.prefix) });
+  changedSources.catch(() => undefined);
+  const workspace = await workspaceInfo;
   const [changed, drift] = await Promise.all([
-    findChangedSources({ workspaceRoot: options.workspaceRoot, sources, prefix: workspace.prefix }),
+    changedSources,
     findRenderDrift({
       workspaceRoot: options.workspaceRoot,
       head: workspace.head,

@@ -35,27 +35,37 @@ function isWorkspacePath(path: string): boolean {
 export async function findChangedSources(options: {
   workspaceRoot: string;
   sources: readonly string[];
-  /** The workspace's path inside its repository (see `WorkspaceGitInfo.prefix`). */
-  prefix: string | null;
+  /** The workspace's path inside its repository (see `WorkspaceGitInfo.prefix`), or the read of it: git status starts at once. */
+  prefix: string | null | Promise<string | null>;
 }): Promise<ChangedSource[] | null> {
-  if (options.prefix === null) return null;
   const pathspecs = [...new Set(options.sources.map((source) => (source === '.' ? '.' : source.replace(/\/+$/, ''))))].filter(isWorkspacePath).sort();
-  if (pathspecs.length === 0) return [];
-  const { stdout } = await runCommand(
-    'git',
-    ['-C', options.workspaceRoot, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=none', '--no-renames', '--', ...pathspecs],
-    // Sources are file names, never patterns.
-    { env: { GIT_LITERAL_PATHSPECS: '1', GIT_OPTIONAL_LOCKS: '0' } },
-  );
+  const status =
+    pathspecs.length === 0
+      ? Promise.resolve({ stdout: '' })
+      : runCommand(
+          'git',
+          ['-C', options.workspaceRoot, 'status', '--porcelain=v1', '-z', '--untracked-files=all', '--ignore-submodules=none', '--no-renames', '--', ...pathspecs],
+          // Sources are file names, never patterns.
+          { env: { GIT_LITERAL_PATHSPECS: '1', GIT_OPTIONAL_LOCKS: '0' } },
+        );
+  // Handled below; until then a failure must not count as unhandled.
+  status.catch(() => undefined);
+  const prefix = await options.prefix;
+  if (prefix === null) {
+    // Not a repository: nothing to ask git about, and its status fails.
+    await status.catch(() => undefined);
+    return null;
+  }
+  const { stdout } = await status;
   const changed: ChangedSource[] = [];
   for (const entry of stdout.split('\0')) {
     if (entry.length < 4) continue;
     const path = entry.slice(3);
     // Porcelain paths are relative to the repository's top; the workspace may be a folder of it.
-    if (!path.startsWith(options.prefix)) continue;
+    if (!path.startsWith(prefix)) continue;
     // dist/ holds what render itself wrote (a service at the workspace root lists the whole workspace).
-    if (path.slice(options.prefix.length).startsWith('dist/')) continue;
-    changed.push({ path: path.slice(options.prefix.length), change: describeChange(entry.slice(0, 2)) });
+    if (path.slice(prefix.length).startsWith('dist/')) continue;
+    changed.push({ path: path.slice(prefix.length), change: describeChange(entry.slice(0, 2)) });
   }
   return changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
