@@ -1,4 +1,5 @@
-import { renameSync } from 'node:fs';
+import { readdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import { commitToBareBranch, createPublishSandbox, git, type PublishSandbox } from '../testing/publish-fixtures';
 import { ManifestRepositoryCache } from './git-cache';
@@ -50,5 +51,33 @@ describe('ManifestRepositoryCache.fetchTips', () => {
     expect(await refsOfCache()).not.toBe('');
     await cache.dispose();
     expect(await refsOfCache()).toBe('');
+  });
+});
+
+describe('ManifestRepositoryCache object writes', () => {
+  let sandbox: PublishSandbox;
+  let cache: ManifestRepositoryCache;
+
+  beforeEach(async () => {
+    sandbox = await createPublishSandbox();
+    cache = await ManifestRepositoryCache.open({ repository: sandbox.remoteUrl, cacheRoot: sandbox.cacheRoot, env: {} });
+  });
+  afterEach(async () => {
+    await cache.dispose();
+    sandbox.cleanup();
+  });
+
+  const packs = () => readdirSync(join(cache.gitDir, 'objects', 'pack')).filter((name) => name.endsWith('.pack'));
+
+  it('stores new contents as one pack with the ids git gives them, and what it holds already not again', async () => {
+    const ids = await cache.hashContents(['a: 1\n', 'b: 2\n', 'a: 1\n']);
+    expect(ids[0]).toBe(ids[2]);
+    expect(ids[0]).toBe(await git(sandbox.dir, ['hash-object', '--stdin'], 'a: 1\n'));
+    expect(packs()).toHaveLength(1);
+    expect(await cache.hashContents(['b: 2\n', 'a: 1\n'])).toEqual([ids[1], ids[0]]);
+    expect(packs()).toHaveLength(1);
+    await cache.hashContents(['c: 3\n', 'a: 1\n']);
+    expect(packs()).toHaveLength(2);
+    expect(await git(cache.gitDir, ['--git-dir', cache.gitDir, 'count-objects', '-v'])).toMatch(/^in-pack: 3$/m);
   });
 });

@@ -408,14 +408,21 @@ export class ManifestRepositoryCache {
   }
 
   /**
-   * Stores `objects` as one pack (`git index-pack --stdin --strict`, which checks each as `git fsck` would:
-   * a commit well formed, its tree and parent present) and returns their ids, in order: one process and two
-   * files however many objects, where loose objects cost a file each.
+   * Stores those of `objects` the cache lacks as one pack (`git index-pack --stdin --strict`, which checks
+   * each as `git fsck` would: a commit well formed, its tree and parent present) and returns the ids of all,
+   * in order: two processes and two files however many objects, where loose objects cost a file each. An
+   * object already held is not stored again, so an unchanged render adds nothing to the cache.
    */
   private async writeObjects(objects: readonly LooseObject[]): Promise<string[]> {
     if (objects.length === 0) return [];
-    await this.git(['index-pack', '--stdin', '--strict'], { input: writePack(objects) });
-    return objects.map(objectId);
+    const ids = objects.map(objectId);
+    const missing = await this.missingObjects([...new Set(ids)]);
+    const toStore = new Map<string, LooseObject>();
+    objects.forEach((object, index) => {
+      if (missing.has(ids[index])) toStore.set(ids[index], object);
+    });
+    if (toStore.size > 0) await this.git(['index-pack', '--stdin', '--strict'], { input: writePack([...toStore.values()]) });
+    return ids;
   }
 
   /** The commit `ref` (a full ref name, such as a notes ref) points to on the server, `null` when it does not exist. */
