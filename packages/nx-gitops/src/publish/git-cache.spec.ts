@@ -6,20 +6,20 @@ import { ManifestRepositoryCache } from './git-cache';
 
 jest.setTimeout(60_000);
 
-// The cache's fetch of branch tips, against a real bare repository.
+// The cache against a real bare repository.
+let sandbox: PublishSandbox;
+let cache: ManifestRepositoryCache;
+
+beforeEach(async () => {
+  sandbox = await createPublishSandbox();
+  cache = await ManifestRepositoryCache.open({ repository: sandbox.remoteUrl, cacheRoot: sandbox.cacheRoot, env: {} });
+});
+afterEach(async () => {
+  await cache.dispose();
+  sandbox.cleanup();
+});
+
 describe('ManifestRepositoryCache.fetchTips', () => {
-  let sandbox: PublishSandbox;
-  let cache: ManifestRepositoryCache;
-
-  beforeEach(async () => {
-    sandbox = await createPublishSandbox();
-    cache = await ManifestRepositoryCache.open({ repository: sandbox.remoteUrl, cacheRoot: sandbox.cacheRoot, env: {} });
-  });
-  afterEach(async () => {
-    await cache.dispose();
-    sandbox.cleanup();
-  });
-
   const refsOfCache = () => git(cache.gitDir, ['--git-dir', cache.gitDir, 'for-each-ref', '--format=%(refname)']);
   const typeInCache = async (sha: string) => (await runCommand('git', ['--git-dir', cache.gitDir, 'cat-file', '-t', sha], { allowFailure: true })).stdout.trim();
 
@@ -55,18 +55,6 @@ describe('ManifestRepositoryCache.fetchTips', () => {
 });
 
 describe('ManifestRepositoryCache object writes', () => {
-  let sandbox: PublishSandbox;
-  let cache: ManifestRepositoryCache;
-
-  beforeEach(async () => {
-    sandbox = await createPublishSandbox();
-    cache = await ManifestRepositoryCache.open({ repository: sandbox.remoteUrl, cacheRoot: sandbox.cacheRoot, env: {} });
-  });
-  afterEach(async () => {
-    await cache.dispose();
-    sandbox.cleanup();
-  });
-
   const packs = () => readdirSync(join(cache.gitDir, 'objects', 'pack')).filter((name) => name.endsWith('.pack'));
 
   it('stores new contents as one pack with the ids git gives them, and what it holds already not again', async () => {
