@@ -76,7 +76,53 @@ export class GitHubApi {
 
   /** Sends one request; a non-2xx answer throws a {@link GitHubApiError} naming what was tried and the token's variable. */
   async request<T>(options: { method: 'GET' | 'POST' | 'PATCH'; path: string; body?: unknown; what: string }): Promise<T> {
-    const url = `${this.apiUrl}${options.path}`;
+    return (await this.send<T>({ ...options, url: `${this.apiUrl}${options.path}` })).body;
+  }
+
+  /**
+   * Every page of a listing (`GET`, 100 a page), following the `Link: <…>; rel="next"` headers GitHub sends,
+   * up to `maxPages`. A next page on another origin or outside the API's path is refused: the token goes
+   * to the API only.
+   */
+  async list<T>(options: { path: string; what: string; maxPages?: number }): Promise<T[]> {
+    const maxPages = options.maxPages ?? 10;
+    const separator = options.path.includes('?') ? '&' : '?';
+    let url: string | undefined = `${this.apiUrl}${options.path}${/[?&]per_page=/.test(options.path) ? '' : `${separator}per_page=100`}`;
+    const items: T[] = [];
+    for (let page = 1; url !== undefined; page++) {
+      if (page > maxPages) {
+        throw new GitopsError(`The GitHub API at ${this.apiUrl} listed more than ${maxPages} pages while trying to ${options.what}.`, {
+          hint: 'Close the stale pull requests of this branch, then publish again.',
+        });
+      }
+      const { body, link } = await this.send<T[]>({ method: 'GET', url, what: options.what });
+      items.push(...(Array.isArray(body) ? body : []));
+      url = this.nextPage(link, options.what);
+    }
+    return items;
+  }
+
+  /** The `rel="next"` URL of a Link header, checked to be on the API itself. */
+  private nextPage(link: string | null, what: string): string | undefined {
+    const next = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
+    if (next === undefined) return undefined;
+    const api = new URL(this.apiUrl);
+    let parsed: URL;
+    try {
+      parsed = new URL(next);
+    } catch {
+      parsed = new URL('invalid:');
+    }
+    if (parsed.origin !== api.origin || !parsed.pathname.startsWith(api.pathname.replace(/\/+$/, ''))) {
+      throw new GitopsError(`The GitHub API at ${this.apiUrl} named a next page outside itself while trying to ${what}; it was not followed, so the token stays with the API.`, {
+        hint: 'Check the "forgeApiUrl" option: it must be the API that serves the listing (GitHub Enterprise: https://<host>/api/v3).',
+      });
+    }
+    return parsed.href;
+  }
+
+  private async send<T>(options: { method: 'GET' | 'POST' | 'PATCH'; url: string; body?: unknown; what: string }): Promise<{ body: T; link: string | null }> {
+    const url = options.url;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -104,7 +150,7 @@ export class GitHubApi {
     } catch {
       body = undefined;
     }
-    if (response.ok) return body as T;
+    if (response.ok) return { body: body as T, link: response.headers.get('link') };
     const apiMessage = redact(apiMessageOf(body) || response.statusText, [this.token.token]);
     const denied = response.status === 401 || response.status === 403;
     throw new GitHubApiError({

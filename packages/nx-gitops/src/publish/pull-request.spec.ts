@@ -306,6 +306,55 @@ describe('pull-request mode against a real bare repository and the GitHub API st
     expect(report().entries[0].pullRequest).toMatchObject({ action: 'opened', number: 2, superseded: [{ number: 1, url: api.pulls[0].html_url }] });
   });
 
+  /** Open pull requests into foo/production from other branches (a bot's, say), which the listing pages through. */
+  function openUnrelatedPullRequests(standIn: GitHubApiStandIn, count: number): void {
+    for (let index = 0; index < count; index++) {
+      const number = standIn.pulls.length + 1;
+      standIn.pulls.push({
+        number,
+        state: 'open',
+        title: `bump ${index}`,
+        body: '',
+        html_url: `${standIn.url}/${owner}/remote/pull/${number}`,
+        head: { ref: `renovate/bump-${index}`, repo: { full_name: `${owner}/remote` } },
+        base: { ref: 'foo/production' },
+      });
+    }
+  }
+
+  it('GitHub API stand-in: supersedes an older pull request on the second page of the open ones (GitHub lists 100 a page)', async () => {
+    await publishTargetBranch();
+    openUnrelatedPullRequests(api, 150);
+    const first = await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: two\n');
+    expect((await publish(pullRequestOptions())).success).toBe(true);
+    await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: three\n');
+    const result = await publish(pullRequestOptions());
+
+    expect(result.success).toBe(true);
+    const older = api.pulls.find((pull) => pull.head.ref === `foo/production-pr/${first.slice(0, 7)}`)!;
+    expect(older).toMatchObject({ number: 151, state: 'closed' });
+    expect(api.pulls.filter((pull) => pull.state === 'open')).toHaveLength(151);
+    const listings = api.requests.filter((request) => request.method === 'GET' && request.path.includes('base='));
+    expect(listings.some((request) => /[?&]page=2(&|$)/.test(request.path))).toBe(true);
+    expect(listings.every((request) => /[?&]per_page=100(&|$)/.test(request.path))).toBe(true);
+    expect(report().entries[0].pullRequest).toMatchObject({ superseded: [{ number: 151 }] });
+  });
+
+  it('GitHub API stand-in: a next page named on another host is not followed (the token stays with the API), and the target fails saying so', async () => {
+    const elsewhere = await startGitHubApiStandIn({ token: TOKEN, nextPageUrl: (url) => url.replace(/^http:\/\/127\.0\.0\.1:\d+/, 'http://127.0.0.2:9') });
+    try {
+      await publishTargetBranch();
+      openUnrelatedPullRequests(elsewhere, 101);
+      await newSourceCommit('kind: ConfigMap\nmetadata:\n  name: two\n');
+      const result = await publish({ pullRequest: true, forge: 'github', forgeApiUrl: elsewhere.url });
+      expect(result.success).toBe(false);
+      expect(report().entries[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('named a next page outside itself') });
+      expect(report().entries[0].error).not.toContain(TOKEN);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('GitHub API stand-in: a parallel source commit (another branch of history) does not supersede an open pull request', async () => {
     await publishTargetBranch();
     const fork = await head();

@@ -341,9 +341,8 @@ export async function openOrUpdateGitHubPullRequest(options: {
       pull = await update(existing);
     }
   }
-  const open = await api.request<ListedPullRequest[]>({
-    method: 'GET',
-    path: `${repo}/pulls?state=open&base=${encodeURIComponent(plan.targetBranch)}&per_page=100`,
+  const open = await api.list<ListedPullRequest>({
+    path: `${repo}/pulls?state=open&base=${encodeURIComponent(plan.targetBranch)}`,
     what: `list the open pull requests into ${plan.targetBranch}`,
   });
   const others = open.filter(

@@ -33,8 +33,8 @@ export interface GitHubApiStandIn {
   close(): Promise<void>;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
 }
 
@@ -48,9 +48,14 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 /**
  * Starts the stand-in on 127.0.0.1. Only `Authorization: Bearer <token>` is accepted (401 "Bad credentials"
  * otherwise); `POST /repos/{owner}/{repo}/pulls` answers 422 "A pull request already exists" for a head with an
- * open pull request, as GitHub does. Routes: list, create and update pulls, comment on an issue.
+ * open pull request, as GitHub does; a listing comes in pages (`per_page`, `page`, a `Link` header to the next).
+ * Routes: list, create and update pulls, comment on an issue.
  */
-export async function startGitHubApiStandIn(options: { token: string }): Promise<GitHubApiStandIn> {
+export async function startGitHubApiStandIn(options: {
+  token: string;
+  /** Rewrites the URL of the next page a listing's Link header names (a test of a server pointing elsewhere). */
+  nextPageUrl?: (url: string) => string;
+}): Promise<GitHubApiStandIn> {
   const state: Omit<GitHubApiStandIn, 'url' | 'close'> = { pulls: [], comments: new Map(), requests: [], staleHeadListings: 0 };
   let url = '';
   const server: Server = createServer((request, response) => {
@@ -78,7 +83,13 @@ export async function startGitHubApiStandIn(options: { token: string }): Promise
           }
         }
         if (base) found = found.filter((pull) => pull.base.ref === base);
-        send(response, 200, found);
+        // GitHub's pagination: per_page (default 30, at most 100) and page, the next page in a Link header.
+        const perPage = Math.min(100, Number(parsed.searchParams.get('per_page') ?? 30));
+        const page = Number(parsed.searchParams.get('page') ?? 1);
+        const next = new URL(`${url}${parsed.pathname}${parsed.search}`);
+        next.searchParams.set('page', String(page + 1));
+        const more = found.length > page * perPage;
+        send(response, 200, found.slice((page - 1) * perPage, page * perPage), more ? { link: `<${options.nextPageUrl?.(next.href) ?? next.href}>; rel="next"` } : {});
       } else if (pulls && !pulls[3] && request.method === 'POST') {
         const input = body as { title: string; head: string; base: string; body?: string };
         if (state.pulls.some((pull) => pull.state === 'open' && pull.head.ref === input.head && pull.base.ref === input.base)) {
