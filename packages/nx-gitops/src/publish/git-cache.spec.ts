@@ -2,7 +2,7 @@ import { readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../lib/exec';
 import { commitToBareBranch, createPublishSandbox, git, type PublishSandbox } from '../testing/publish-fixtures';
-import { ManifestRepositoryCache } from './git-cache';
+import { MAX_CACHE_PACKS, ManifestRepositoryCache } from './git-cache';
 
 jest.setTimeout(60_000);
 
@@ -56,6 +56,16 @@ describe('ManifestRepositoryCache.fetchTips', () => {
 
 describe('ManifestRepositoryCache object writes', () => {
   const packs = () => readdirSync(join(cache.gitDir, 'objects', 'pack')).filter((name) => name.endsWith('.pack'));
+
+  it(`rolls its packs up when it holds more than ${MAX_CACHE_PACKS}, keeping every object (none of them referenced)`, async () => {
+    const ids: string[] = [];
+    for (let index = 0; index <= MAX_CACHE_PACKS; index++) ids.push(...(await cache.hashContents([`n: ${index}\n`])));
+    expect(packs()).toHaveLength(MAX_CACHE_PACKS + 1);
+    await cache.dispose();
+    expect(packs().length).toBeLessThan(5);
+    const listed = await git(cache.gitDir, ['--git-dir', cache.gitDir, 'cat-file', '--batch-check'], `${ids.join('\n')}\n`);
+    expect(listed.split('\n').filter((line) => / blob \d+$/.test(line))).toHaveLength(ids.length);
+  });
 
   it('stores new contents as one pack with the ids git gives them, and what it holds already not again', async () => {
     const ids = await cache.hashContents(['a: 1\n', 'b: 2\n', 'a: 1\n']);

@@ -46,6 +46,9 @@ const ISOLATION_ENV: Record<string, undefined> = {
 /** Our own lock file in a cache repository, for the operations that rewrite shared files. */
 const FETCH_LOCK = 'nx-gitops-fetch.lock';
 
+/** Packs a cache may hold before {@link ManifestRepositoryCache.dispose} rolls them up. */
+export const MAX_CACHE_PACKS = 50;
+
 /**
  * Why the bare repository at `gitDir` cannot be used as a cache (`null` when it can): no HEAD, no object
  * store, or a repository git refuses to open (a config it cannot parse, say).
@@ -653,14 +656,33 @@ export class ManifestRepositoryCache {
     return outcomes;
   }
 
-  /** Deletes this process's fetch refs; the objects stay for the next run. */
+  /**
+   * Deletes this process's fetch refs (the objects stay for the next run) and, once the cache holds more than
+   * {@link MAX_CACHE_PACKS} packs (each run that writes something adds a few), rolls them up with
+   * `git repack --geometric=2 -d`, which keeps every object, referenced or not. A failed roll-up is left for the next run.
+   */
   async dispose(): Promise<void> {
     const prefix = `refs/nx-gitops/${this.owner}/`;
     const { stdout } = await this.git(['for-each-ref', '--format=%(refname)', prefix], { allowFailure: true });
     const refs = stdout.split('\n').filter((ref) => ref.startsWith(prefix));
-    if (refs.length === 0) return;
-    await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
-      this.git(['update-ref', '--stdin'], { input: refs.map((ref) => `delete ${ref}\n`).join(''), allowFailure: true }),
-    );
+    if (refs.length > 0) {
+      await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
+        this.git(['update-ref', '--stdin'], { input: refs.map((ref) => `delete ${ref}\n`).join(''), allowFailure: true }),
+      );
+    }
+    if (this.packCount() > MAX_CACHE_PACKS) {
+      await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, async () => {
+        if (this.packCount() > MAX_CACHE_PACKS) await this.git(['repack', '--geometric=2', '-d', '-q'], { allowFailure: true });
+      });
+    }
   }
+
+  private packCount(): number {
+    try {
+      return readdirSync(join(this.gitDir, 'objects', 'pack')).filter((name) => name.endsWith('.pack')).length;
+    } catch {
+      return 0;
+    }
+  }
+
 }
