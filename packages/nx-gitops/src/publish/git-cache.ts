@@ -364,26 +364,34 @@ export class ManifestRepositoryCache {
    * actually held, which may be newer than `tips` if a branch moved in between.
    */
   async fetchTips(tips: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const held = await this.fetchRefs(new Map([...tips].map(([branch, sha]) => [`refs/heads/${branch}`, sha])), 'fetch its branches');
+    return new Map([...held].map(([ref, sha]) => [ref.slice('refs/heads/'.length), sha]));
+  }
+
+  /**
+   * {@link fetchTips} for full ref names (`what` names the fetch in errors). The objects are fetched alone,
+   * no ref written (the cache never prunes, so they stay): the commits listed are the ones wanted, which saves
+   * writing, reading back and deleting a ref per branch. A ref that moved between the listing and the fetch
+   * is fetched again into a ref of ours to learn its new tip.
+   */
+  private async fetchRefs(tips: ReadonlyMap<string, string>, what: string): Promise<Map<string, string>> {
     const held = new Map(tips);
     const missing = await this.missingObjects([...tips.values()]);
-    const toFetch = [...tips].filter(([, sha]) => missing.has(sha)).map(([branch]) => branch);
+    const toFetch = [...tips].filter(([, sha]) => missing.has(sha)).map(([ref]) => ref);
     if (toFetch.length === 0) return held;
-    // The objects only, no ref written (the cache never prunes, so they stay): the commits listed are the
-    // ones wanted, which saves writing, reading back and deleting a ref per branch.
-    await this.shallowFetch(toFetch.map((branch) => `refs/heads/${branch}`));
-    const moved = await this.missingObjects(toFetch.map((branch) => tips.get(branch)!));
-    const refetch = toFetch.filter((branch) => moved.has(tips.get(branch)!));
+    await this.shallowFetch(toFetch, what);
+    const moved = await this.missingObjects(toFetch.map((ref) => tips.get(ref)!));
+    const refetch = toFetch.filter((ref) => moved.has(tips.get(ref)!));
     if (refetch.length === 0) return held;
-    // A branch moved between the listing and the fetch: fetch it into a ref of ours to learn its new tip.
-    const localRef = (branch: string) => `refs/nx-gitops/${this.owner}/${branch}`;
-    await this.shallowFetch(refetch.map((branch) => `+refs/heads/${branch}:${localRef(branch)}`));
+    const localRef = (ref: string) => `refs/nx-gitops/${this.owner}/${ref.replace(/^refs\//, '')}`;
+    await this.shallowFetch(refetch.map((ref) => `+${ref}:${localRef(ref)}`), what);
     const { stdout } = await this.git(['rev-parse', ...refetch.map(localRef)]);
     stdout.split('\n').forEach((sha, index) => held.set(refetch[index], sha.trim()));
     return held;
   }
 
   /** One shallow fetch of `refspecs` from the remote (`what` names it in errors), taking turns with the other processes of this cache. */
-  private async shallowFetch(refspecs: readonly string[], what = 'fetch its branches'): Promise<void> {
+  private async shallowFetch(refspecs: readonly string[], what: string): Promise<void> {
     await withFileLock({ path: join(this.gitDir, FETCH_LOCK) }, () =>
       this.remote(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', this.access.url, ...refspecs], what),
     );
@@ -437,10 +445,7 @@ export class ManifestRepositoryCache {
 
   /** Makes sure the cache holds commit `sha` of the server's `ref` (one shallow fetch when it does not); returns the commit held. */
   async fetchRef(ref: string, sha: string): Promise<string> {
-    if (!(await this.missingObjects([sha])).has(sha)) return sha;
-    const localRef = `refs/nx-gitops/${this.owner}/${ref.replace(/^refs\//, '')}`;
-    await this.shallowFetch([`+${ref}:${localRef}`], `fetch ${ref}`);
-    return (await this.git(['rev-parse', localRef])).stdout.trim();
+    return (await this.fetchRefs(new Map([[ref, sha]]), `fetch ${ref}`)).get(ref)!;
   }
 
   /**
@@ -513,22 +518,22 @@ export class ManifestRepositoryCache {
     const key = (plan: number, dir: string) => `${plan}\0${dir}`;
     const depth = (dir: string) => (dir === '' ? 0 : dir.split('/').length);
     const trees = plans.flatMap((plan, index) => plan.map((tree) => ({ plan: index, tree }))).sort((a, b) => depth(b.tree.dir) - depth(a.tree.dir));
-    const objects = new Map<string, LooseObject>();
+    const objects: LooseObject[] = [];
     for (const { plan, tree } of trees) {
       if (tree.entries.length === 0) {
         written.set(key(plan, tree.dir), EMPTY_TREE);
         continue;
       }
-      const object: LooseObject = { type: 'tree', content: treeContent(tree.entries.map((entry) => {
+      const entries = tree.entries.map((entry) => {
         const sha = entry.dir !== undefined ? written.get(key(plan, entry.dir)) : entry.sha;
         if (!sha) throw new GitopsError(`Internal error: tree "${entry.dir}" was not written before its parent.`);
         return { mode: entry.mode, name: entry.name, sha, isTree: entry.type === 'tree' };
-      })) };
-      const id = objectId(object);
-      objects.set(id, object);
-      written.set(key(plan, tree.dir), id);
+      });
+      const object: LooseObject = { type: 'tree', content: treeContent(entries) };
+      objects.push(object);
+      written.set(key(plan, tree.dir), objectId(object));
     }
-    await this.writeObjects([...objects.values()]);
+    await this.writeObjects(objects);
     return plans.map((_, index) => {
       const root = written.get(key(index, ''));
       if (!root) throw new GitopsError('Internal error: a tree plan has no root.');
@@ -684,5 +689,4 @@ export class ManifestRepositoryCache {
       return 0;
     }
   }
-
 }

@@ -107,13 +107,9 @@ export class GitHubApi {
     const next = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
     if (next === undefined) return undefined;
     const api = new URL(this.apiUrl);
-    let parsed: URL;
-    try {
-      parsed = new URL(next);
-    } catch {
-      parsed = new URL('invalid:');
-    }
-    if (parsed.origin !== api.origin || !parsed.pathname.startsWith(api.pathname.replace(/\/+$/, ''))) {
+    const parsed = URL.canParse(next) ? new URL(next) : undefined;
+    const base = api.pathname.replace(/\/+$/, '');
+    if (!parsed || parsed.origin !== api.origin || (parsed.pathname !== base && !parsed.pathname.startsWith(`${base}/`))) {
       throw new GitopsError(`The GitHub API at ${this.apiUrl} named a next page outside itself while trying to ${what}; it was not followed, so the token stays with the API.`, {
         hint: 'Check the "forgeApiUrl" option: it must be the API that serves the listing (GitHub Enterprise: https://<host>/api/v3).',
       });

@@ -242,6 +242,21 @@ export function resolveActivePath(options: { template: string; branchTemplate: s
   return folder;
 }
 
+/**
+ * Where a service's manifest lies on its branch: the `path` template's file, inside the service's folder when
+ * `activePath` is set (GitOps Promoter's monorepo layout, see {@link resolveActivePath}); `folder` is `null`
+ * otherwise. publish-manifest writes there and diff-manifest reads there.
+ */
+export function resolveManifestPath(options: { pathTemplate: string; activePathTemplate?: string; branchTemplate: string; values: TemplateValues }): {
+  folder: string | null;
+  path: string;
+} {
+  const { values } = options;
+  const folder = options.activePathTemplate ? resolveActivePath({ template: options.activePathTemplate, branchTemplate: options.branchTemplate, values }) : null;
+  const inFolder = resolveRepositoryPath({ template: options.pathTemplate, values });
+  return { folder, path: folder === null ? inFolder : posix.join(folder, inFolder) };
+}
+
 /** The git note Argo CD's hydrator attaches to a hydrated commit: `{"drySha":"<full sha>"}`. */
 export function formatHydratorNote(drySha: string): string {
   return `${JSON.stringify({ drySha })}\n`;

@@ -6,12 +6,12 @@ import { readJsonFile } from '../manifests/yaml-limits';
 import { IMAGES_FILE_NAME, MANIFEST_FILE_NAME, renderOutputDir, type RenderedImagesFile } from '../manifests/render-output';
 import type * as ManifestYamlModule from '../manifests/yaml';
 import { buildUrlFromEnv, formatArgoCommitMessage, formatCommitMessage, type Provenance } from './commit-message';
-import { activeBranchOf, hydratorFiles, proposedBranchOf, resolveActivePath } from './hydrator';
+import { activeBranchOf, hydratorFiles, proposedBranchOf, resolveManifestPath } from './hydrator';
 import { DEFAULT_AUTHOR, MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS, type PublishManifestOptions } from './options';
 import type { PublishRequest } from './publisher';
 import { planPullRequest, type PullRequestPlan } from './pull-request';
 import type { ChangedSource } from './source-status';
-import { resolveBranchName, resolveRepositoryPath, templateUses } from './templates';
+import { resolveBranchName, templateUses } from './templates';
 import type { WorkspaceGitInfo } from './workspace-info';
 
 /**
@@ -200,8 +200,7 @@ export function resolveTarget(options: {
   const values = { project: target.project, environment };
   const named = resolveBranchName({ template: opts.branch, values });
   // GitOps Promoter's monorepo layout: the service's folder on the environment's branch; `path` is inside it.
-  const folder = opts.activePath ? resolveActivePath({ template: opts.activePath, branchTemplate: opts.branch, values }) : null;
-  const path = folder === null ? resolveRepositoryPath({ template: opts.path, values }) : posix.join(folder, resolveRepositoryPath({ template: opts.path, values }));
+  const { folder, path } = resolveManifestPath({ pathTemplate: opts.path, activePathTemplate: opts.activePath, branchTemplate: opts.branch, values });
   if (folder !== null && opts.pullRequest) {
     throw new GitopsError(`Refusing "pullRequest" for ${target.project}/${environment} with "activePath": the services of one environment share its branch, and a pull request per service is not supported.`, {
       hint: 'Remove the "activePath" option (one branch per service), or set "pullRequest" to false.',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join } from 'node:path';
 import { diffManifestObjects, hasChanges } from '../../diff/object-diff';
 import { formatRunMarkdown, formatTargetMarkdown, runDiffReport, type RunDiffReport, type TargetDiffReport } from '../../diff/report';
 import { describeError, GitopsError } from '../../lib/errors';
@@ -12,8 +12,8 @@ import { withoutCredentials } from '../../publish/commit-message';
 import { defaultCacheRoot, ManifestRepositoryCache } from '../../publish/git-cache';
 import { MANIFEST_REPOSITORY_ENV, PUBLISH_DEFAULTS } from '../../publish/options';
 import { readRenderedOutput, resolveRepositoryLocation, type RenderedOutput } from '../../publish/request';
-import { resolveActivePath } from '../../publish/hydrator';
-import { resolveBranchName, resolveRepositoryPath } from '../../publish/templates';
+import { resolveManifestPath } from '../../publish/hydrator';
+import { resolveBranchName } from '../../publish/templates';
 import type { DiffManifestExecutorSchema } from './schema';
 
 /** One project and environment to compare, as an Nx task names it. */
@@ -75,10 +75,8 @@ function prepare(workspaceRoot: string, target: DiffTarget, env: Readonly<Record
   });
   const values = { project: target.project, environment: rendered.environment };
   const branch = resolveBranchName({ template: options.branch, values });
-  // GitOps Promoter's monorepo layout: the service's folder on the environment's branch, as publish-manifest writes it.
-  const folder = options.activePath ? resolveActivePath({ template: options.activePath, branchTemplate: options.branch, values }) : null;
-  const inFolder = resolveRepositoryPath({ template: options.path, values });
-  const path = folder === null ? inFolder : posix.join(folder, inFolder);
+  // Where publish-manifest writes it: with activePath, inside the service's folder of the environment's branch.
+  const { path } = resolveManifestPath({ pathTemplate: options.path, activePathTemplate: options.activePath, branchTemplate: options.branch, values });
   const repository = options.manifestRepository || env[MANIFEST_REPOSITORY_ENV];
   if (!repository) {
     throw new GitopsError(`No manifest repository to compare ${target.project}/${rendered.environment} with.`, {
