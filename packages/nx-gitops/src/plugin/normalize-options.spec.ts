@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import { pluginOptionsProblem, pluginOptionsSchema } from './normalize-options';
 import type { NxGitopsPluginOptions } from './options';
 
-/** Ajv's own verdict on the schema, compiled here as the plugin compiled it before the plain check existed. */
+/** Ajv's own verdict on the schema, compiled here at run time: the validator generated at build time must agree. */
 const ajvAccepts = new Ajv({ allErrors: false, strict: false, validateSchema: false }).compile(pluginOptionsSchema);
 
 const valid: unknown[] = [

@@ -1,4 +1,4 @@
-import type Ajv from 'ajv';
+import { validatePluginOptions } from '../generated/schema-validators';
 import { GitopsError } from '../lib/errors';
 import { templateUses } from '../publish/templates';
 import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from './options';
@@ -11,7 +11,10 @@ const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** A target name usable in `nx run <project>:<target>:<configuration>`: no colon, dot or white space. */
 const TARGET_NAME = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 
-/** The JSON schema of the plugin's options in `nx.json`. */
+/**
+ * The JSON schema of the plugin's options in `nx.json`. Its validator is compiled at build time
+ * (`npm run generate`, `src/generated/schema-validators.ts`): Nx validates the options on every command.
+ */
 export const pluginOptionsSchema = {
   type: 'object',
   additionalProperties: false,
@@ -37,58 +40,6 @@ export const pluginOptionsSchema = {
   },
 } as const;
 
-type AjvValidate = ReturnType<Ajv['compile']>;
-let ajvValidate: AjvValidate | undefined;
-
-/** Ajv's validator of {@link pluginOptionsSchema}, compiled on first use: only options {@link plainlyValid} does not accept need it. */
-function validate(options: unknown): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { default: AjvClass } = require('ajv') as { default: typeof Ajv };
-  // validateSchema: false skips compiling the JSON Schema meta-schema (the schema is a tested constant).
-  ajvValidate ??= new AjvClass({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } }).compile(pluginOptionsSchema);
-  return ajvValidate(options) as boolean;
-}
-
-/** The JSON Schema keywords {@link plainlyValid} understands; a schema using any other is left to Ajv. */
-const PLAIN_KEYWORDS = new Set(['type', 'properties', 'additionalProperties', 'pattern', 'minLength', 'maxLength', 'enum', 'items', 'propertyNames', 'minProperties']);
-
-/**
- * A conservative check of `value` against `schema` (the keywords of {@link PLAIN_KEYWORDS}): true only when
- * the value certainly meets it. Valid options, the case on every Nx command, thus never load Ajv (a
- * tenth of a second of every graph computation); anything else goes to Ajv, which says what is wrong.
- */
-function plainlyValid(value: unknown, schema: Record<string, unknown>): boolean {
-  if (Object.keys(schema).some((keyword) => !PLAIN_KEYWORDS.has(keyword))) return false;
-  if (schema.enum !== undefined && !(schema.enum as unknown[]).includes(value)) return false;
-  if (schema.type === 'string' || typeof value === 'string') {
-    if (typeof value !== 'string' || (schema.type !== undefined && schema.type !== 'string')) return false;
-    // JSON Schema counts code points.
-    const length = [...value].length;
-    if (schema.minLength !== undefined && length < (schema.minLength as number)) return false;
-    if (schema.maxLength !== undefined && length > (schema.maxLength as number)) return false;
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern as string, 'u').test(value)) return false;
-    return true;
-  }
-  if (schema.type === 'boolean') return typeof value === 'boolean';
-  if (schema.type === 'array') {
-    return Array.isArray(value) && (schema.items === undefined || value.every((item) => plainlyValid(item, schema.items as Record<string, unknown>)));
-  }
-  if (schema.type === 'object') {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
-    const entries = Object.entries(value);
-    const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
-    if (schema.minProperties !== undefined && entries.length < (schema.minProperties as number)) return false;
-    return entries.every(([name, item]) => {
-      if (schema.propertyNames !== undefined && !plainlyValid(name, { type: 'string', ...(schema.propertyNames as Record<string, unknown>) })) return false;
-      if (Object.hasOwn(properties, name)) return plainlyValid(item, properties[name]);
-      if (schema.additionalProperties === false) return false;
-      return schema.additionalProperties === undefined || plainlyValid(item, schema.additionalProperties as Record<string, unknown>);
-    });
-  }
-  // Only an enum (checked above) and no type.
-  return schema.type === undefined && schema.enum !== undefined;
-}
-
 /** What is wrong with a set of plugin options: the option's name (a dotted path) and why. */
 export interface PluginOptionsProblem {
   option: string;
@@ -100,8 +51,8 @@ export interface PluginOptionsProblem {
  * generator and the README's option table share), or undefined when they are valid.
  */
 export function pluginOptionsProblem(options: NxGitopsPluginOptions): PluginOptionsProblem | undefined {
-  if (!plainlyValid(options, pluginOptionsSchema) && !validate(options)) {
-    const error = ajvValidate!.errors![0];
+  if (!validatePluginOptions(options)) {
+    const error = validatePluginOptions.errors![0];
     const path = error.instancePath.slice(1).replace(/\//g, '.');
     if (error.keyword === 'additionalProperties') {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;

@@ -1,15 +1,10 @@
-import Ajv, { type ErrorObject } from 'ajv';
-import { skaffoldConfigSchema } from './config-schema';
+import type { ErrorObject } from 'ajv';
+import { validateSkaffoldConfigTypes } from '../generated/schema-validators';
 import { artifactImageProblem } from './image-reference';
 import { findFieldProblem, type ConfigLayout, type FieldPath, type FieldProblem } from './strict-fields';
 
 /** The first reason a config document is rejected: where (a path in it) and what. */
 export type ConfigProblem = FieldProblem;
-
-// validateSchema: false skips compiling the JSON Schema meta-schema on every load (the schema is a tested constant).
-// Unoptimised code compiles in half the time, and the plugin compiles this schema on every graph computation.
-const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, code: { optimize: false } });
-let validateTypes: ReturnType<typeof ajv.compile> | undefined;
 
 function describeSchemaError(error: ErrorObject): string {
   const where = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the document';
@@ -37,11 +32,13 @@ function schemaErrorPath(error: ErrorObject): Array<string | number> {
   return segments;
 }
 
-/** The types of the fields nx-gitops interprets (tag policies, artifacts, manifest paths, profiles). */
+/**
+ * The types of the fields nx-gitops interprets (tag policies, artifacts, manifest paths, profiles), by the
+ * validator of `skaffoldConfigSchema` (`config-schema.ts`) compiled at build time.
+ */
 function findTypeProblem(document: unknown): ConfigProblem | undefined {
-  validateTypes ??= ajv.compile(skaffoldConfigSchema);
-  if (validateTypes(document)) return undefined;
-  const error = (validateTypes.errors ?? [])[0];
+  if (validateSkaffoldConfigTypes(document)) return undefined;
+  const error = (validateSkaffoldConfigTypes.errors ?? [])[0];
   return {
     path: schemaErrorPath(error),
     atKey: error.keyword === 'additionalProperties',
