@@ -41,6 +41,8 @@ describe('what the plugin loads at graph time', () => {
     const { packages, modules, ajvFiles } = loadedModules('for (const name of Object.keys(plugin)) void plugin[name]; void { ...plugin };');
     expect(packages.filter((name) => ['js-yaml', 'yaml', 'ajv-formats'].includes(name))).toEqual([]);
     expect(ajvFiles.filter((file) => !file.startsWith('dist/runtime/'))).toEqual([]);
+    expect(modules).toContain('generated/plugin-options-validator.ts');
+    expect(modules).not.toContain('generated/skaffold-types-validator.ts');
     expect(modules).not.toContain('skaffold/config.ts');
   });
 
@@ -51,7 +53,7 @@ describe('what the plugin loads at graph time', () => {
     const { ajvFiles, modules } = loadedModules(`
       const options = { manifestRepository: 'file:///srv/manifests.git', defaultEnvironment: 'develop' };
       await plugin.createNodes[1](['services/foo/skaffold.yaml'], options, { workspaceRoot: process.cwd(), nxJsonConfiguration: {}, configFiles: [] });`);
-    expect(modules).toContain('generated/schema-validators.ts');
+    expect(modules).toContain('generated/skaffold-types-validator.ts');
     expect(modules).toContain('skaffold/validate-config.ts');
     expect(ajvFiles.length).toBeGreaterThan(0);
     expect(ajvFiles.filter((file) => !file.startsWith('dist/runtime/'))).toEqual([]);

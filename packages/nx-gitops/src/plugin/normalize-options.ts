@@ -1,44 +1,14 @@
-import { validatePluginOptions } from '../generated/schema-validators';
+import { validatePluginOptions } from '../generated/plugin-options-validator';
 import { GitopsError } from '../lib/errors';
 import { templateUses } from '../publish/templates';
 import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from './options';
+import { pluginOptionsSchema } from './options-schema';
+
+export { pluginOptionsSchema } from './options-schema';
 
 /** Plugin options with every default filled in. */
 export type NormalizedPluginOptions = Required<Pick<NxGitopsPluginOptions, keyof typeof DEFAULT_PLUGIN_OPTIONS>> &
   Omit<NxGitopsPluginOptions, keyof typeof DEFAULT_PLUGIN_OPTIONS>;
-
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-/** A target name usable in `nx run <project>:<target>:<configuration>`: no colon, dot or white space. */
-const TARGET_NAME = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
-
-/**
- * The JSON schema of the plugin's options in `nx.json`. Its validator is compiled at build time
- * (`npm run generate`, `src/generated/schema-validators.ts`): Nx validates the options on every command.
- */
-export const pluginOptionsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    renderTargetName: { type: 'string', pattern: TARGET_NAME },
-    publishTargetName: { type: 'string', pattern: TARGET_NAME },
-    diffTargetName: { type: 'string', pattern: TARGET_NAME },
-    defaultEnvironment: { type: 'string', pattern: DNS_LABEL, maxLength: 63 },
-    environments: {
-      type: 'object',
-      // Any name Nx accepts as a configuration; the executors refuse one that would leave dist/manifests.
-      propertyNames: { minLength: 1 },
-      additionalProperties: { type: 'array', items: { type: 'string', minLength: 1 } },
-      minProperties: 1,
-    },
-    manifestRepository: { type: 'string', minLength: 1 },
-    branch: { type: 'string', minLength: 1 },
-    path: { type: 'string', minLength: 1 },
-    activePath: { type: 'string', minLength: 1 },
-    defaultRepo: { type: 'string' },
-    digestSource: { enum: ['tag', 'remote', 'none'] },
-    propagateProfiles: { type: 'boolean' },
-  },
-} as const;
 
 /** What is wrong with a set of plugin options: the option's name (a dotted path) and why. */
 export interface PluginOptionsProblem {

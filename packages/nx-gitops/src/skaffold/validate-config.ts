@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { validateSkaffoldConfigTypes } from '../generated/schema-validators';
+import { validateSkaffoldConfigTypes } from '../generated/skaffold-types-validator';
 import { artifactImageProblem } from './image-reference';
 import { findFieldProblem, type ConfigLayout, type FieldPath, type FieldProblem } from './strict-fields';
 
