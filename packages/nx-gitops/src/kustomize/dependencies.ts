@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
+import { activeReadJournal, statPath } from '../lib/read-journal';
 import { readBoundedFile } from '../manifests/yaml-limits';
 
 /** The file names kustomize accepts for a kustomization, in the order it looks for them. */
@@ -11,7 +11,7 @@ export const KUSTOMIZATION_FILE_NAMES = ['kustomization.yaml', 'kustomization.ym
 export function findKustomizationFile(dir: string): string | undefined {
   for (const name of KUSTOMIZATION_FILE_NAMES) {
     const file = join(dir, name);
-    if (existsSync(file) && statSync(file).isFile()) return file;
+    if (statPath(file)?.isFile()) return file;
   }
   return undefined;
 }
@@ -79,51 +79,75 @@ function generatorFiles(value: unknown): string[] {
   });
 }
 
+/** The files one directory's kustomization reads, and whether a cycle left out part of them (then not memoised). */
+interface DirectoryReads {
+  files: string[];
+  complete: boolean;
+}
+
 /**
  * Every local file a kustomization reads, as absolute paths, sorted: the kustomization files themselves,
  * recursively through local `resources`, `bases` and `components` directories, plus resource files,
  * patches, CRDs, generator inputs, configurations, transformers, generators and replacements. Remote and
- * missing entries are skipped (kustomize reports those itself). Reads files only; starts no process.
+ * missing entries are skipped (kustomize reports those itself). Reads files only; starts no process. Under a
+ * graph computation's read journal each directory's list is computed once, however many overlays share it.
  */
 export function listKustomizationFiles(dir: string): string[] {
-  const files = new Set<string>();
-  const visited = new Set<string>();
-  const visit = (directory: string) => {
+  const journal = activeReadJournal();
+  const local = new Map<string, DirectoryReads>();
+  const inProgress = new Set<string>();
+  const visit = (directory: string): DirectoryReads => {
     const absolute = resolve(directory);
-    if (visited.has(absolute)) return;
-    visited.add(absolute);
-    const file = findKustomizationFile(absolute);
-    if (!file) return;
-    files.add(file);
-    const kustomization = readKustomization(file);
-    const local = (entry: string) => (isAbsolute(entry) ? entry : join(absolute, entry));
-    for (const entry of [...strings(kustomization.resources), ...strings(kustomization.bases), ...strings(kustomization.components)]) {
-      if (isRemote(entry)) continue;
-      const target = local(entry);
-      if (!existsSync(target)) continue;
-      if (statSync(target).isDirectory()) visit(target);
-      else files.add(target);
+    // A directory already being listed further up (a cycle, which kustomize refuses) adds nothing more here.
+    if (inProgress.has(absolute)) return { files: [], complete: false };
+    const known = local.get(absolute) ?? journal?.recall<DirectoryReads>(`kustomize-reads:${absolute}`);
+    if (known) return known;
+    inProgress.add(absolute);
+    const reads = directoryReads(absolute, visit);
+    inProgress.delete(absolute);
+    if (reads.complete) {
+      local.set(absolute, reads);
+      journal?.keep(`kustomize-reads:${absolute}`, reads);
     }
-    const plainFiles = [
-      ...strings(kustomization.patchesStrategicMerge).filter((entry) => !entry.includes('\n')),
-      ...strings(kustomization.crds),
-      ...strings(kustomization.configurations),
-      ...strings(kustomization.transformers),
-      ...strings(kustomization.generators),
-      ...paths(kustomization.patches),
-      ...paths(kustomization.patchesJson6902),
-      ...paths(kustomization.replacements),
-      ...generatorFiles(kustomization.configMapGenerator),
-      ...generatorFiles(kustomization.secretGenerator),
-    ];
-    for (const entry of plainFiles) {
-      if (isRemote(entry)) continue;
-      const target = local(entry);
-      if (!existsSync(target)) continue;
-      if (statSync(target).isDirectory()) visit(target);
-      else files.add(target);
+    return reads;
+  };
+  return [...visit(dir).files];
+}
+
+/** The reads of the kustomization in `absolute` (none when it has none), with `visit` for the directories it names. */
+function directoryReads(absolute: string, visit: (directory: string) => DirectoryReads): DirectoryReads {
+  const file = findKustomizationFile(absolute);
+  if (!file) return { files: [], complete: true };
+  const files = new Set<string>([file]);
+  let complete = true;
+  const kustomization = readKustomization(file);
+  const local = (entry: string) => (isAbsolute(entry) ? entry : join(absolute, entry));
+  const add = (entry: string) => {
+    if (isRemote(entry)) return;
+    const target = local(entry);
+    const stats = statPath(target);
+    if (!stats) return;
+    if (stats.isDirectory()) {
+      const nested = visit(target);
+      for (const read of nested.files) files.add(read);
+      complete &&= nested.complete;
+    } else {
+      files.add(target);
     }
   };
-  visit(dir);
-  return [...files].sort();
+  for (const entry of [...strings(kustomization.resources), ...strings(kustomization.bases), ...strings(kustomization.components)]) add(entry);
+  const plainFiles = [
+    ...strings(kustomization.patchesStrategicMerge).filter((entry) => !entry.includes('\n')),
+    ...strings(kustomization.crds),
+    ...strings(kustomization.configurations),
+    ...strings(kustomization.transformers),
+    ...strings(kustomization.generators),
+    ...paths(kustomization.patches),
+    ...paths(kustomization.patchesJson6902),
+    ...paths(kustomization.replacements),
+    ...generatorFiles(kustomization.configMapGenerator),
+    ...generatorFiles(kustomization.secretGenerator),
+  ];
+  for (const entry of plainFiles) add(entry);
+  return { files: [...files].sort(), complete };
 }

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import { GitopsError } from '../lib/errors';
+import { readText, statPath } from '../lib/read-journal';
 
 /**
  * The one reading policy for every YAML and JSON file nx-gitops parses (skaffold.yaml, kustomizations,
@@ -54,12 +54,16 @@ export function checkInputSize(options: { text: string; file: string }): void {
   if (bytes > limit) throw sizeError(options.file, bytes, limit);
 }
 
-/** Reads a file as UTF-8 after checking its size against the limit (a larger file is never read). */
+/**
+ * Reads a file as UTF-8 after checking its size against the limit (a larger file is never read); through the
+ * graph computation's read journal when there is one (`lib/read-journal.ts`).
+ */
 export function readBoundedFile(file: string): string {
   const limit = maxInputBytes();
-  const { size } = statSync(file);
-  if (size > limit) throw sizeError(file, size, limit);
-  return readFileSync(file, 'utf8');
+  const size = statPath(file)?.size;
+  if (size !== undefined && size > limit) throw sizeError(file, size, limit);
+  // A file that cannot be stated fails here, with the reader's own error.
+  return readText(file);
 }
 
 /** yaml.v3's alias budget (decode.go allowedAliasRatio): 99% from aliases below 400k decodes, 10% above 4M. */

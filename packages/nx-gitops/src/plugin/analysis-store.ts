@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { activeReadJournal, statPath } from '../lib/read-journal';
 import { goGlob } from '../skaffold/go-glob';
 import type { ServiceAnalysis } from './analyze-service';
 
@@ -47,16 +48,23 @@ function sha1(content: string | Buffer): string {
   return createHash('sha1').update(content).digest('hex');
 }
 
+/** A file's stat; under the graph computation's read journal, the one taken before the file was read. */
 function fileStat(file: string): FileStat {
-  try {
-    const stats = statSync(file, { throwIfNoEntry: false });
-    return stats ? [stats.mtimeMs, stats.size] : null;
-  } catch {
-    return null;
-  }
+  const entry = activeReadJournal()?.entry(file);
+  if (entry) return [entry.mtimeMs, entry.size];
+  const stats = statPath(file);
+  return stats ? [stats.mtimeMs, stats.size] : null;
 }
 
+/** A file's modification time and size (`-1` for both when it is missing), to tell whether an earlier analysis still holds. */
+export function fileStamp(file: string): FileStamp {
+  return toStamp(file, fileStat(file));
+}
+
+/** The hash of a file's content; under a read journal, of the bytes the analysis read, without reading them again. */
 function contentHash(file: string): string | null {
+  const entry = activeReadJournal()?.entry(file);
+  if (entry) return entry.sha1;
   try {
     return sha1(readFileSync(file));
   } catch {

@@ -1,8 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type * as HelmReadsModule from '../helm/helm-reads';
 import type * as KustomizeDependenciesModule from '../kustomize/dependencies';
 import { describeError } from '../lib/errors';
+import { statPath } from '../lib/read-journal';
 import type * as SkaffoldConfigModule from '../skaffold/config';
 import type { ResolvedConfig } from '../skaffold/config';
 import type * as GoTemplateModule from '../skaffold/go-template';
@@ -15,7 +16,7 @@ import type * as DescribeTagInputsModule from '../skaffold/tags/describe-tag-inp
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
 import type * as DockerDependenciesModule from '../skaffold/tags/docker-dependencies';
 import type { SkaffoldConfig } from '../skaffold/types';
-import type { AnalysisStore, FileStamp } from './analysis-store';
+import { fileStamp, type AnalysisStore, type FileStamp } from './analysis-store';
 import type { NormalizedPluginOptions } from './normalize-options';
 
 /** The readers a fresh analysis uses (skaffold, kustomize, helm, tag policies). */
@@ -100,11 +101,7 @@ function isInside(root: string, path: string): boolean {
 }
 
 function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+  return statPath(path)?.isDirectory() ?? false;
 }
 
 function isRemote(path: string): boolean {
@@ -245,17 +242,6 @@ function activationVariants(configs: readonly ResolvedConfig[], profiles: readon
   return [[...profiles], ...[...activated].filter((name) => !profiles.includes(name) && !profiles.includes(`-${name}`)).map((name) => [...profiles, name])];
 }
 
-/** A file's modification time and size, to tell whether an earlier analysis still holds. */
-function stamp(file: string): FileStamp {
-  try {
-    // A missing file is common (kustomization.yml probed beside kustomization.yaml): no exception for it.
-    const stats = statSync(file, { throwIfNoEntry: false });
-    return stats ? [file, stats.mtimeMs, stats.size] : [file, -1, -1];
-  } catch {
-    return [file, -1, -1];
-  }
-}
-
 const latestAnalyses = new Map<string, { stamps: FileStamp[]; analysis: ServiceAnalysis }>();
 
 /**
@@ -278,7 +264,7 @@ export function analyzeService(options: {
 }): ServiceAnalysis {
   const key = JSON.stringify([options.workspaceRoot, options.configFile, options.pluginOptions]);
   const latest = latestAnalyses.get(key);
-  if (options.reuse && latest && latest.stamps.every((entry) => stamp(entry[0]).every((value, index) => value === entry[index]))) {
+  if (options.reuse && latest && latest.stamps.every((entry) => fileStamp(entry[0]).every((value, index) => value === entry[index]))) {
     return latest.analysis;
   }
   const stored = options.store?.lookup(options.workspaceRoot, options.configFile);
@@ -288,7 +274,7 @@ export function analyzeService(options: {
   }
   const { analysis, filesRead, globsRead } = analyze(options);
   const remembered = options.store?.remember({ workspaceRoot: options.workspaceRoot, configFile: options.configFile, analysis, files: filesRead, globs: globsRead });
-  latestAnalyses.set(key, { stamps: remembered ?? filesRead.map(stamp), analysis });
+  latestAnalyses.set(key, { stamps: remembered ?? filesRead.map(fileStamp), analysis });
   return analysis;
 }
 

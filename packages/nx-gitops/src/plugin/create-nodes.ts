@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import type { CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
 import { describeError } from '../lib/errors';
+import { ReadJournal, withReadJournal } from '../lib/read-journal';
 import { NX_DOCKER_IMAGE_REF_ENV, NX_RELEASE_VERSION_FILES_INPUT } from '../skaffold/nx-release-image';
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
 import { AnalysisStore } from './analysis-store';
@@ -270,14 +271,17 @@ export const createNodes: CreateNodesV2<NxGitopsPluginOptions> = [
     const analyses = new Map<string, ServiceAnalysis>();
     inferredAnalyses.set(analysesKey(context.workspaceRoot, pluginOptions), analyses);
     const store = new AnalysisStore({ workspaceDataDirectory: workspaceDataDirectory(context.workspaceRoot), pluginOptions });
-    // One broken service never takes the graph down: it keeps targets whose render fails with the error.
-    for (const configFile of configFiles.filter((file) => !isIgnored(file))) {
-      const analysis = analyzeServiceOrProblem({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, store });
-      for (const problem of analysis.problems) problems.push(`${configFile}: ${problem.split('\n')[0]}`);
-      inferred.add(configFile);
-      analyses.set(configFile, analysis);
-      results.push([configFile, createServiceNode({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, analysis })]);
-    }
+    // Each file is stated and read once in this computation, and the store's evidence is what was read.
+    withReadJournal(new ReadJournal(), () => {
+      // One broken service never takes the graph down: it keeps targets whose render fails with the error.
+      for (const configFile of configFiles.filter((file) => !isIgnored(file))) {
+        const analysis = analyzeServiceOrProblem({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, store });
+        for (const problem of analysis.problems) problems.push(`${configFile}: ${problem.split('\n')[0]}`);
+        inferred.add(configFile);
+        analyses.set(configFile, analysis);
+        results.push([configFile, createServiceNode({ configFile, workspaceRoot: context.workspaceRoot, pluginOptions, analysis })]);
+      }
+    });
     store.save([...inferred]);
     if (problems.length > 0) {
       console.warn(`nx-gitops: ${problems.length} skaffold.yaml file(s) cannot be fully analysed; rendering them fails until fixed:\n${problems.join('\n')}`);
