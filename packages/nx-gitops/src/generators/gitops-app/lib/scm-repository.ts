@@ -1,4 +1,5 @@
 import { GitopsError } from '../../../lib/errors';
+import { splitRepositoryUrl } from './repository-url';
 
 /** The SCM providers a GitOps Promoter `GitRepository` can name, as the fields of its spec are called. */
 export const SCM_KINDS = ['github', 'gitlab', 'gitea', 'forgejo', 'bitbucketCloud', 'azureDevOps'] as const;
@@ -15,20 +16,6 @@ const KNOWN_HOSTS: Record<string, ScmKind> = {
   'dev.azure.com': 'azureDevOps',
   'ssh.dev.azure.com': 'azureDevOps',
 };
-
-/** Host and path segments of a repository URL (`https://`, `ssh://` or `git@host:path`), `.git` dropped. */
-export function splitRepositoryUrl(url: string): { host: string; segments: string[] } {
-  const trimmed = url.trim();
-  const withScheme = /^(https?|ssh):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.*)$/i.exec(trimmed);
-  const scpLike = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):(?!\/\/)(.+)$/.exec(trimmed);
-  const [host, path] = withScheme ? [withScheme[2], withScheme[3]] : scpLike ? [scpLike[1], scpLike[2]] : ['', ''];
-  const segments = path
-    .replace(/\/+$/, '')
-    .replace(/\.git$/, '')
-    .split('/')
-    .filter((segment) => segment.length > 0);
-  return { host: host.toLowerCase(), segments };
-}
 
 /** What the `GitRepository` spec block of one SCM holds (`spec.github`, `spec.gitlab`, …). */
 export type ScmRepositorySpec = Record<string, string | number>;
