@@ -346,14 +346,27 @@ export class ManifestRepositoryCache {
 
   /** The current commit of each of `branches` on the server; branches that do not exist are absent. */
   async remoteTips(branches: readonly string[]): Promise<Map<string, string>> {
+    const tips = await this.listRemoteRefs(branches.map((branch) => `refs/heads/${branch}`), 'list its branches');
+    return new Map([...tips].map(([ref, sha]) => [ref.slice('refs/heads/'.length), sha]));
+  }
+
+  /** The commit `ref` (a full ref name, such as a notes ref) points to on the server, `null` when it does not exist. */
+  async remoteRefTip(ref: string): Promise<string | null> {
+    return (await this.listRemoteRefs([ref], `list ${ref}`)).get(ref) ?? null;
+  }
+
+  /**
+   * {@link remoteTips} for full ref names (`what` names the listing in errors): one `git ls-remote` for them
+   * all, none when there are none. Refs the server does not hold are absent.
+   */
+  private async listRemoteRefs(refs: readonly string[], what: string): Promise<Map<string, string>> {
     const tips = new Map<string, string>();
-    if (branches.length === 0) return tips;
-    const refs = [...new Set(branches)].map((branch) => `refs/heads/${branch}`);
-    const { stdout } = await this.remote(['ls-remote', '--', this.access.url, ...refs], 'list its branches');
+    if (refs.length === 0) return tips;
     const wanted = new Set(refs);
+    const { stdout } = await this.remote(['ls-remote', '--', this.access.url, ...wanted], what);
     for (const line of stdout.split('\n')) {
       const [sha, ref] = line.split('\t');
-      if (sha && ref && wanted.has(ref)) tips.set(ref.slice('refs/heads/'.length), sha);
+      if (sha && ref && wanted.has(ref)) tips.set(ref, sha);
     }
     return tips;
   }
@@ -366,6 +379,11 @@ export class ManifestRepositoryCache {
   async fetchTips(tips: ReadonlyMap<string, string>): Promise<Map<string, string>> {
     const held = await this.fetchRefs(new Map([...tips].map(([branch, sha]) => [`refs/heads/${branch}`, sha])), 'fetch its branches');
     return new Map([...held].map(([ref, sha]) => [ref.slice('refs/heads/'.length), sha]));
+  }
+
+  /** Makes sure the cache holds commit `sha` of the server's `ref` (one shallow fetch when it does not); returns the commit held. */
+  async fetchRef(ref: string, sha: string): Promise<string> {
+    return (await this.fetchRefs(new Map([[ref, sha]]), `fetch ${ref}`)).get(ref)!;
   }
 
   /**
@@ -434,39 +452,6 @@ export class ManifestRepositoryCache {
     });
     if (toStore.size > 0) await this.git(['index-pack', '--stdin', '--strict'], { input: writePack([...toStore.values()]) });
     return ids;
-  }
-
-  /** The commit `ref` (a full ref name, such as a notes ref) points to on the server, `null` when it does not exist. */
-  async remoteRefTip(ref: string): Promise<string | null> {
-    const { stdout } = await this.remote(['ls-remote', '--', this.access.url, ref], `list ${ref}`);
-    const line = stdout.split('\n').find((entry) => entry.split('\t')[1] === ref);
-    return line ? line.split('\t')[0] : null;
-  }
-
-  /** Makes sure the cache holds commit `sha` of the server's `ref` (one shallow fetch when it does not); returns the commit held. */
-  async fetchRef(ref: string, sha: string): Promise<string> {
-    return (await this.fetchRefs(new Map([[ref, sha]]), `fetch ${ref}`)).get(ref)!;
-  }
-
-  /**
-   * Moves the server's `ref` to `commit` without forcing (a moved ref is rejected, as `retry`) and returns
-   * the outcome; a push that fails before reporting the ref throws.
-   */
-  async pushRef(update: { ref: string; commit: string }): Promise<RefPushResult> {
-    const result = await this.remote(['push', '--porcelain', '--no-verify', '--', this.access.url, `${update.commit}:${update.ref}`], 'push', { allowFailure: true });
-    const outcome = parsePushPorcelain(result.stdout).get(update.ref);
-    if (outcome) {
-      // A push of one ref owns everything the server said.
-      const messages = remoteMessages(redact(result.stderr, this.access.secrets));
-      return outcome.outcome === 'failed' && messages.length > 0 ? { ...outcome, detail: messages.join('\n') } : outcome;
-    }
-    if (isAuthenticationFailure(result.stderr)) throw this.authenticationError('push', redact(result.stderr, this.access.secrets).trim().split('\n').pop() ?? '');
-    throw new CommandError({
-      command: `git push ${this.displayUrl}`,
-      exitCode: result.exitCode,
-      stderr: redact(result.stderr, this.access.secrets),
-      stdout: redact(result.stdout, this.access.secrets),
-    });
   }
 
   /** The tree of each commit, in one process. */
@@ -615,7 +600,22 @@ export class ManifestRepositoryCache {
    * go to the whole push (`-o`), so a caller gives them only with the updates they belong to.
    */
   async push(updates: readonly BranchUpdate[], options: { atomic: boolean; pushOptions?: readonly string[] }): Promise<Map<string, RefPushResult>> {
-    const refspecs = updates.map((update) => `${update.commit}:refs/heads/${update.branch}`);
+    const byRef = await this.pushRefs(updates.map((update) => ({ ref: `refs/heads/${update.branch}`, commit: update.commit })), options);
+    return new Map(updates.map((update) => [update.branch, byRef.get(`refs/heads/${update.branch}`)!]));
+  }
+
+  /**
+   * Moves the server's `ref` (a full ref name, such as a notes ref) to `commit` without forcing (a moved ref
+   * is rejected, as `retry`) and returns the outcome as {@link push} gives a branch's; a push that fails
+   * before reporting the ref throws.
+   */
+  async pushRef(update: { ref: string; commit: string }): Promise<RefPushResult> {
+    return (await this.pushRefs([update], { atomic: false })).get(update.ref)!;
+  }
+
+  /** {@link push} for full ref names: each ref's outcome, by ref. */
+  private async pushRefs(updates: ReadonlyArray<{ ref: string; commit: string }>, options: { atomic: boolean; pushOptions?: readonly string[] }): Promise<Map<string, RefPushResult>> {
+    const refspecs = updates.map((update) => `${update.commit}:${update.ref}`);
     const pushOptions = (options.pushOptions ?? []).flatMap((option) => ['-o', option]);
     const args = ['push', '--porcelain', '--no-verify', ...(options.atomic ? ['--atomic'] : []), ...pushOptions, '--', this.access.url, ...refspecs];
     const result = await this.remote(args, 'push', { allowFailure: true });
@@ -638,12 +638,11 @@ export class ManifestRepositoryCache {
     const conflicts = refNameConflicts(stderr);
     const messages = remoteMessages(stderr);
     const outcomes = new Map<string, RefPushResult>();
-    for (const update of updates) {
-      const ref = `refs/heads/${update.branch}`;
+    for (const { ref } of updates) {
       const conflict = conflicts.get(ref);
       if (conflict !== undefined) {
         // In an atomic push every ref reads "atomic transaction failed"; the server's error names the culprit.
-        outcomes.set(update.branch, { ref, outcome: 'failed', summary: '[remote rejected] (cannot create the branch)', detail: conflict, nameConflict: true });
+        outcomes.set(ref, { ref, outcome: 'failed', summary: '[remote rejected] (cannot create the branch)', detail: conflict, nameConflict: true });
         continue;
       }
       const fallback = stderr.trim().split('\n').pop() || 'not reported by git';
@@ -653,10 +652,11 @@ export class ManifestRepositoryCache {
       const outcome: RefPushResult = byRef.get(ref) ?? (heldBack ? { ref, outcome: 'retry', summary: '[rejected] (atomic push failed)' } : { ref, outcome: 'failed', summary: fallback });
       if (outcome.outcome === 'failed') {
         // A push of one ref owns everything the server said; in a larger one, only the lines naming the ref.
-        const own = updates.length === 1 ? messages : messages.filter((line) => line.includes(ref) || line.includes(update.branch));
+        const name = ref.replace(/^refs\/heads\//, '');
+        const own = updates.length === 1 ? messages : messages.filter((line) => line.includes(ref) || line.includes(name));
         if (own.length > 0) outcome.detail = own.join('\n');
       }
-      outcomes.set(update.branch, outcome);
+      outcomes.set(ref, outcome);
     }
     return outcomes;
   }
