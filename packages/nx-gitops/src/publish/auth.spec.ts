@@ -1,4 +1,5 @@
-import { remoteAccess } from './auth';
+import { runCommand } from '../lib/exec';
+import { appendGitConfig, remoteAccess } from './auth';
 
 const basic = (pair: string) => `Authorization: Basic ${Buffer.from(pair).toString('base64')}`;
 
@@ -97,5 +98,27 @@ describe('remoteAccess', () => {
       expect(access.credentials).toBeNull();
       expect(access.withheld).toBeUndefined();
     });
+  });
+});
+
+describe('appendGitConfig', () => {
+  it('numbers its entries after those the environment already passes, from 0 when the count is unset or invalid', () => {
+    expect(appendGitConfig({ GIT_CONFIG_COUNT: '2' }, [['a.b', '1'], ['c.d', '2']])).toEqual({
+      GIT_CONFIG_COUNT: '4',
+      GIT_CONFIG_KEY_2: 'a.b',
+      GIT_CONFIG_VALUE_2: '1',
+      GIT_CONFIG_KEY_3: 'c.d',
+      GIT_CONFIG_VALUE_3: '2',
+    });
+    for (const count of [undefined, '', 'x', '-1']) {
+      expect(appendGitConfig({ GIT_CONFIG_COUNT: count }, [['a.b', '1']])).toEqual({ GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'a.b', GIT_CONFIG_VALUE_0: '1' });
+    }
+  });
+
+  it('gives git both the settings already passed and the appended ones', async () => {
+    const env: Record<string, string> = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'nx-gitops.first', GIT_CONFIG_VALUE_0: 'kept' };
+    const merged = { ...env, ...appendGitConfig(env, [['nx-gitops.second', 'added']]) };
+    const { stdout } = await runCommand('git', ['config', '--get-regexp', '^nx-gitops\\.'], { env: { ...merged, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' }, cwd: '/' });
+    expect(stdout.split('\n')).toEqual(['nx-gitops.first kept', 'nx-gitops.second added']);
   });
 });

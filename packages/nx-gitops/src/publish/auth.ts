@@ -50,9 +50,25 @@ function splitCredentials(url: string): { url: string; username: string; passwor
 }
 
 /** How many `GIT_CONFIG_KEY_n` entries `env` already passes to git (`GIT_CONFIG_COUNT`, 0 when unset or invalid). */
-export function existingConfigCount(env: Readonly<Record<string, string | undefined>>): number {
+function existingConfigCount(env: Readonly<Record<string, string | undefined>>): number {
   const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
   return Number.isInteger(count) && count > 0 ? count : 0;
+}
+
+/**
+ * The variables that add `entries` (setting and value, in order) to the git configuration `env` already
+ * passes through `GIT_CONFIG_COUNT` / `GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n`, after its own entries: merged
+ * over `env`, they give git every setting of both. A value set this way reaches git without entering argv,
+ * so a credential or a signing key given here must still be masked by the caller.
+ */
+export function appendGitConfig(env: Readonly<Record<string, string | undefined>>, entries: ReadonlyArray<readonly [key: string, value: string]>): Record<string, string> {
+  const first = existingConfigCount(env);
+  const added: Record<string, string> = { GIT_CONFIG_COUNT: String(first + entries.length) };
+  entries.forEach(([key, value], index) => {
+    added[`GIT_CONFIG_KEY_${first + index}`] = key;
+    added[`GIT_CONFIG_VALUE_${first + index}`] = value;
+  });
+  return added;
 }
 
 /**
@@ -100,16 +116,10 @@ export function remoteAccess(options: {
   const masked = candidates.flatMap((candidate) => [candidate.secret, Buffer.from(`${candidate.user}:${candidate.secret}`).toString('base64')]);
   if (!chosen) return { url, env: baseEnv, secrets: masked, credentials: null, ...withheldInfo };
   const pair = `${chosen.user}:${chosen.secret}`;
-  const index = existingConfigCount(env);
   const header = `Authorization: Basic ${Buffer.from(pair).toString('base64')}`;
   return {
     url,
-    env: {
-      ...baseEnv,
-      GIT_CONFIG_COUNT: String(index + 1),
-      [`GIT_CONFIG_KEY_${index}`]: `http.${origin.protocol}//${origin.host}/.extraHeader`,
-      [`GIT_CONFIG_VALUE_${index}`]: header,
-    },
+    env: { ...baseEnv, ...appendGitConfig(env, [[`http.${origin.protocol}//${origin.host}/.extraHeader`, header]]) },
     secrets: [...masked, header].filter((value) => value.length > 0),
     credentials: { source: chosen.source, host },
     ...withheldInfo,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { CommandError, CommandTimeoutError, runCommand, runWithConcurrency, type RunResult } from '../lib/exec';
 import { redact } from '../lib/redact';
-import { existingConfigCount, remoteAccess, type GitRemoteAccess } from './auth';
+import { appendGitConfig, remoteAccess, type GitRemoteAccess } from './auth';
 import { withoutCredentials } from './commit-message';
 import { withFileLock } from './file-lock';
 import { objectId, treeContent, writePack, type LooseObject } from './pack-writer';
@@ -181,19 +181,15 @@ export class ManifestRepositoryCache {
       }
     }
     const timeoutSeconds = options.networkTimeoutSeconds ?? DEFAULT_NETWORK_TIMEOUT_SECONDS;
-    // After the credentials' entry, if any: git reads GIT_CONFIG_KEY_0 … GIT_CONFIG_KEY_<count - 1>.
-    const first = access.env.GIT_CONFIG_COUNT !== undefined ? Number(access.env.GIT_CONFIG_COUNT) : existingConfigCount(options.env);
     const lowSpeedSeconds = Math.max(1, Math.min(LOW_SPEED_SECONDS, timeoutSeconds));
     const network = {
       timeoutMs: timeoutSeconds * 1000,
       lowSpeedSeconds,
-      env: {
-        GIT_CONFIG_COUNT: String(first + 2),
-        [`GIT_CONFIG_KEY_${first}`]: 'http.lowSpeedLimit',
-        [`GIT_CONFIG_VALUE_${first}`]: '1',
-        [`GIT_CONFIG_KEY_${first + 1}`]: 'http.lowSpeedTime',
-        [`GIT_CONFIG_VALUE_${first + 1}`]: String(lowSpeedSeconds),
-      },
+      // After the credentials' entry, if any: git() sets these over the access environment.
+      env: appendGitConfig({ ...options.env, ...access.env }, [
+        ['http.lowSpeedLimit', '1'],
+        ['http.lowSpeedTime', String(lowSpeedSeconds)],
+      ]),
     };
     return new ManifestRepositoryCache(gitDir, access, withoutCredentials(access.url), network);
   }
@@ -561,19 +557,17 @@ export class ManifestRepositoryCache {
       signed.map((index) => async () => {
         const commit = commits[index];
         const signing = commit.signing!;
-        // After the entries already configured through the environment (credentials, network bounds).
-        const first = Number(this.network.env.GIT_CONFIG_COUNT);
         const date = `${seconds} ${zone}`;
         const { stdout } = await this.git(['commit-tree', '-S', commit.tree, ...(commit.parent ? ['-p', commit.parent] : [])], {
           input: commit.message,
           secrets: [signing.key],
           env: {
             ...this.network.env,
-            GIT_CONFIG_COUNT: String(first + 2),
-            [`GIT_CONFIG_KEY_${first}`]: 'gpg.format',
-            [`GIT_CONFIG_VALUE_${first}`]: GIT_SIGN_FORMAT[signing.format],
-            [`GIT_CONFIG_KEY_${first + 1}`]: 'user.signingkey',
-            [`GIT_CONFIG_VALUE_${first + 1}`]: signing.key,
+            // After the entries already configured through the environment (credentials, network bounds).
+            ...appendGitConfig(this.network.env, [
+              ['gpg.format', GIT_SIGN_FORMAT[signing.format]],
+              ['user.signingkey', signing.key],
+            ]),
             GIT_AUTHOR_NAME: clean(commit.author.name),
             GIT_AUTHOR_EMAIL: clean(commit.author.email),
             GIT_AUTHOR_DATE: date,
