@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { GitopsError } from '../lib/errors';
 import { runCommand } from '../lib/exec';
 import { isOnPath } from '../kustomize/build';
-import { renderManifests, type RenderRequest } from '../skaffold/render';
-import { createGitInfoCache } from '../skaffold/tags';
+import type { RenderRequest } from '../skaffold/render';
 import { startTestRegistry, TEST_REGISTRY_USER, type TestRegistry } from '../testing/oci-registry';
+import { renderWorkspaceConfig, useTempWorkspace, writeFiles } from '../testing/temp-workspace';
 import { helmEnvironment } from './binary';
 
 const helmFound = isOnPath('helm');
@@ -108,21 +108,11 @@ const appChart = {
 };
 
 describeWithHelm('helm releases in the native engine (real helm template)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nx-gitops-helm-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  function write(files: Record<string, string>, base = dir) {
-    for (const [path, content] of Object.entries(files)) {
-      mkdirSync(dirname(join(base, path)), { recursive: true });
-      writeFileSync(join(base, path), content);
-    }
-  }
+  const workspace = useTempWorkspace('nx-gitops-helm-');
+  const write = workspace.writeFiles;
 
   function render(overrides: Partial<RenderRequest> = {}) {
-    return renderManifests({ configFile: join(dir, 'skaffold.yaml'), profiles: [], env: {}, digestSource: 'tag', customTag: 'v1', git: createGitInfoCache(), ...overrides });
+    return renderWorkspaceConfig(workspace.root, { digestSource: 'tag', customTag: 'v1', ...overrides });
   }
 
   async function renderError(overrides: Partial<RenderRequest> = {}): Promise<GitopsError> {
@@ -247,9 +237,9 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
       'skaffold.yaml': 'apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  helm:\n    releases:\n    - name: rel\n      chartPath: parent\n',
     });
     expect((await render()).manifest).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rel-sub\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rel-parent\n');
-    expect(readdirSync(join(dir, 'parent', 'charts'))).toEqual(['sub-0.2.0.tgz']);
+    expect(readdirSync(join(workspace.root, 'parent', 'charts'))).toEqual(['sub-0.2.0.tgz']);
 
-    rmSync(join(dir, 'parent', 'charts'), { recursive: true });
+    rmSync(join(workspace.root, 'parent', 'charts'), { recursive: true });
     write({ 'skaffold.yaml': 'apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  helm:\n    releases:\n    - name: rel\n      chartPath: parent\n      skipBuildDependencies: true\n' });
     expect((await renderError()).message).toMatch(/helm template rel .*\n.*missing in charts\/ directory: sub/);
   });
@@ -311,7 +301,7 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
 
   it('fails with a hint naming helmBinary when helm cannot be run', async () => {
     write({ ...helmDeploymentChart, 'skaffold.yaml': 'apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  helm:\n    releases:\n    - name: r\n      chartPath: charts\n' });
-    const error = await renderError({ helmBinary: join(dir, 'no-helm') });
+    const error = await renderError({ helmBinary: join(workspace.root, 'no-helm') });
     expect(error.message).toMatch(/Cannot run helm/);
     expect(error.hint).toMatch(/helmBinary/);
   });
@@ -322,7 +312,7 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
     beforeAll(async () => {
       charts = mkdtempSync(join(tmpdir(), 'nx-gitops-charts-'));
       env = helmEnvironment({ home: join(charts, 'home') });
-      write({ ...helmDeploymentChart }, charts);
+      writeFiles(charts, { ...helmDeploymentChart });
       await runCommand('helm', ['package', join(charts, 'charts'), '--destination', join(charts, 'repo')], { env, extendEnv: false });
     });
     afterAll(() => rmSync(charts, { recursive: true, force: true }));
@@ -360,7 +350,7 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
           'skaffold.yaml': 'apiVersion: skaffold/v4beta14\nkind: Config\nbuild:\n  artifacts:\n  - image: skaffold-helm\nmanifests:\n  helm:\n    releases:\n    - name: rel\n      chartPath: parent\n',
         });
         expect((await render()).manifest).toBe(helmDeploymentManifest('skaffold-helm:v1'));
-        expect(readdirSync(join(dir, 'parent', 'charts'))).toEqual(['skaffold-helm-0.1.0.tgz']);
+        expect(readdirSync(join(workspace.root, 'parent', 'charts'))).toEqual(['skaffold-helm-0.1.0.tgz']);
       });
 
       it('renders an unpinned chart only with allowUnpinnedCharts', async () => {
@@ -393,7 +383,7 @@ describeWithHelm('helm releases in the native engine (real helm template)', () =
         registry = await startTestRegistry({ basicAuth: true });
         dockerConfigDir = join(charts, 'docker');
         const auth = Buffer.from(`${TEST_REGISTRY_USER.username}:${TEST_REGISTRY_USER.password}`).toString('base64');
-        write({ 'docker/config.json': JSON.stringify({ auths: { [registry.host]: { auth } } }) }, charts);
+        writeFiles(charts, { 'docker/config.json': JSON.stringify({ auths: { [registry.host]: { auth } } }) });
         const pushEnv = helmEnvironment({ home: join(charts, 'home'), dockerConfigDir });
         await runCommand('helm', ['push', join(charts, 'repo', 'skaffold-helm-0.1.0.tgz'), `oci://${registry.host}/private`, '--plain-http'], { env: pushEnv, extendEnv: false });
       }, 30_000);

@@ -1,19 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { useTempWorkspace } from '../testing/temp-workspace';
 import { buildKustomization, resolveKustomizeCommand } from './build';
 import { listKustomizationFiles } from './dependencies';
 
-let root: string;
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'nx-gitops-kustomize-'));
-});
-afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-function write(path: string, text: string) {
-  mkdirSync(dirname(join(root, path)), { recursive: true });
-  writeFileSync(join(root, path), text);
-}
+const workspace = useTempWorkspace('nx-gitops-kustomize-');
+const write = workspace.write;
 
 function layout() {
   write('platform/components/probes/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n- path: probe.yaml\n  target: {kind: Deployment}\n');
@@ -31,7 +23,7 @@ function layout() {
 describe('listKustomizationFiles', () => {
   it('follows resources, components, patches and generator files, skipping remote and missing ones', () => {
     layout();
-    const files = listKustomizationFiles(join(root, 'services/foo/kubernetes/overlays/develop')).map((file) => file.slice(root.length + 1));
+    const files = listKustomizationFiles(join(workspace.root, 'services/foo/kubernetes/overlays/develop')).map((file) => file.slice(workspace.root.length + 1));
     expect(files).toEqual([
       'platform/components/probes/kustomization.yaml',
       'platform/components/probes/probe.yaml',
@@ -44,16 +36,16 @@ describe('listKustomizationFiles', () => {
   });
 
   it('returns nothing for a directory without a kustomization', () => {
-    expect(listKustomizationFiles(join(root, 'nowhere'))).toEqual([]);
+    expect(listKustomizationFiles(join(workspace.root, 'nowhere'))).toEqual([]);
   });
 });
 
 describe('resolveKustomizeCommand', () => {
   it('prefers kustomize on PATH, else kubectl kustomize', () => {
     write('bin/kustomize', '#!/bin/sh\n');
-    chmodSync(join(root, 'bin/kustomize'), 0o755);
-    expect(resolveKustomizeCommand(undefined, { PATH: join(root, 'bin') })).toEqual({ file: 'kustomize', args: ['build'] });
-    expect(resolveKustomizeCommand(undefined, { PATH: join(root, 'empty') })).toEqual({ file: 'kubectl', args: ['kustomize'] });
+    chmodSync(join(workspace.root, 'bin/kustomize'), 0o755);
+    expect(resolveKustomizeCommand(undefined, { PATH: join(workspace.root, 'bin') })).toEqual({ file: 'kustomize', args: ['build'] });
+    expect(resolveKustomizeCommand(undefined, { PATH: join(workspace.root, 'empty') })).toEqual({ file: 'kubectl', args: ['kustomize'] });
   });
 
   it('honours kustomizeBinary', () => {
@@ -67,7 +59,7 @@ describe('buildKustomization (real kubectl kustomize)', () => {
     layout();
     write('services/foo/kubernetes/overlays/develop/kustomization.yaml', 'resources:\n- ../../base\ncomponents:\n- ../../../../../platform/components/probes\n');
     const yaml = await buildKustomization({
-      dir: join(root, 'services/foo/kubernetes/overlays/develop'),
+      dir: join(workspace.root, 'services/foo/kubernetes/overlays/develop'),
       buildArgs: ['--load-restrictor LoadRestrictionsNone'],
       command: { file: 'kubectl', args: ['kustomize'] },
     });
@@ -77,14 +69,14 @@ describe('buildKustomization (real kubectl kustomize)', () => {
   });
 
   it('fails before starting a process when the overlay is missing', async () => {
-    await expect(buildKustomization({ dir: join(root, 'missing'), command: { file: 'kubectl', args: ['kustomize'] } })).rejects.toThrow(
+    await expect(buildKustomization({ dir: join(workspace.root, 'missing'), command: { file: 'kubectl', args: ['kustomize'] } })).rejects.toThrow(
       /No kustomization\.yaml in .*missing/,
     );
   });
 
   it('quotes kustomize\'s own error for a broken overlay', async () => {
     write('bad/kustomization.yaml', 'resources:\n- nothere.yaml\n');
-    await expect(buildKustomization({ dir: join(root, 'bad'), command: { file: 'kubectl', args: ['kustomize'] } })).rejects.toThrow(
+    await expect(buildKustomization({ dir: join(workspace.root, 'bad'), command: { file: 'kubectl', args: ['kustomize'] } })).rejects.toThrow(
       /Command failed with exit code 1: kubectl kustomize .*bad[\s\S]*nothere\.yaml/,
     );
   });

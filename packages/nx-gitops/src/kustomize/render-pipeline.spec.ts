@@ -1,8 +1,6 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderManifests } from '../skaffold/render';
-import { createGitInfoCache } from '../skaffold/tags';
+import { renderWorkspaceConfig, useTempWorkspace } from '../testing/temp-workspace';
 import { type KustomizeEngine, isOnPath } from './build';
 
 /**
@@ -20,22 +18,18 @@ if (!hasKubectl) {
 }
 
 (hasKubectl ? describe : describe.skip)('render with kustomize builtin and binary writes the same manifest', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nx-gitops-kpipeline-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const workspace = useTempWorkspace('nx-gitops-kpipeline-');
 
   async function render(kustomize: KustomizeEngine): Promise<string> {
-    const { manifest } = await renderManifests({ configFile: join(dir, 'skaffold.yaml'), profiles: [], env: {}, digestSource: 'none', git: createGitInfoCache(), kustomize });
+    const { manifest } = await renderWorkspaceConfig(workspace.root, { kustomize });
     return manifest;
   }
 
   it.each(fixtures)('%s', async (name) => {
-    cpSync(join(fixturesDir, name), join(dir, 'service'), { recursive: true });
-    const marker = join(dir, 'service', 'BUILD');
+    cpSync(join(fixturesDir, name), join(workspace.root, 'service'), { recursive: true });
+    const marker = join(workspace.root, 'service', 'BUILD');
     const overlay = existsSync(marker) ? `service/${readFileSync(marker, 'utf8').trim()}` : 'service';
-    writeFileSync(join(dir, 'skaffold.yaml'), `apiVersion: skaffold/v4beta11\nkind: Config\nmanifests:\n  kustomize:\n    paths:\n    - ${overlay}\n`);
+    workspace.write('skaffold.yaml', `apiVersion: skaffold/v4beta11\nkind: Config\nmanifests:\n  kustomize:\n    paths:\n    - ${overlay}\n`);
     const binary = await render('binary');
     expect(binary).not.toBe('');
     expect(await render('builtin')).toBe(binary);
