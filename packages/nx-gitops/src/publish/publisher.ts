@@ -551,8 +551,9 @@ interface BuildState {
  * Builds the commits of every job on the tips in `held`. Git work is batched across branches: one
  * process finds every tip's tree, and for each round of steps (a branch shared by several requests takes
  * one round per request, except that the services of a shared environment branch — requests naming a
- * folder — make one step and one commit) one process lists the current trees and one `mktree --batch` per
- * directory level writes the new ones; only `commit-tree` (and, in a dry run, `diff`) runs per step.
+ * folder — make one step and one commit) one process lists the current trees, one pack stores the new ones
+ * (a `cat-file --batch-check` and an `index-pack`) and one the commits; only a signed commit's `commit-tree`
+ * (and, in a dry run, `diff`) runs per step.
  * A job whose own inputs are wrong fails alone; a git failure fails the whole build.
  */
 async function buildBranches(options: {
@@ -597,15 +598,15 @@ async function buildBranches(options: {
     const stepOf = (state: BuildState) => state.job.steps[round];
     // A combined step always reads the branch: which services changed decides what it writes.
     const keepsFiles = (step: BuildStep) => step.combined || step.requests[0].mode === 'merge' || (step.requests[0].replaceDir ?? '') !== '';
-    const toList = active.filter((state) => keepsFiles(stepOf(state)) && state.headTree);
+    // The trees read this round, in one process: those a step keeps files of, and those whose generated
+    // files decide whether anything else changed.
+    const toList = active.filter((state) => state.headTree && (keepsFiles(stepOf(state)) || stepOf(state).requests[0].files.some(isGenerated)));
     const listings = await cache.listTrees(toList.map((state) => state.headTree!));
     const planned: Array<{ state: BuildState; input: RoundInput; verdicts: Map<PublishRequest, Verdict> | null; plan: PlannedTree[]; generatedOnly: PlannedTree[] | null }> = [];
-    const needsListing = active.filter((state) => state.headTree && !keepsFiles(stepOf(state)) && stepOf(state).requests[0].files.some(isGenerated));
-    const fullListings = await cache.listTrees(needsListing.map((state) => state.headTree!));
     for (const state of active) {
       const step = stepOf(state);
       try {
-        const listing = state.headTree ? (listings.get(state.headTree) ?? fullListings.get(state.headTree) ?? []) : [];
+        const listing = state.headTree ? (listings.get(state.headTree) ?? []) : [];
         const { input, verdicts } = step.combined
           ? combineStep({ step, branch: state.job.branch, listing, blobs, branchExists: state.branchExists })
           : { input: singleInput(step.requests[0]), verdicts: null };
@@ -620,12 +621,11 @@ async function buildBranches(options: {
         failJob(state.job, error);
       }
     }
+    // Every new tree of this round and every tree with only the generated files written, in one pack.
     const withGenerated = planned.filter(({ generatedOnly }) => generatedOnly !== null);
-    const [roots, generatedRoots] = await Promise.all([
-      cache.writeTreePlans(planned.map(({ plan }) => plan)),
-      cache.writeTreePlans(withGenerated.map(({ generatedOnly }) => generatedOnly!)),
-    ]);
-    const generatedRootOf = new Map(withGenerated.map(({ state }, index) => [state, generatedRoots[index]]));
+    const written = await cache.writeTreePlans([...planned.map(({ plan }) => plan), ...withGenerated.map(({ generatedOnly }) => generatedOnly!)]);
+    const roots = written.slice(0, planned.length);
+    const generatedRootOf = new Map(withGenerated.map(({ state }, index) => [state, written[planned.length + index]]));
     const decided = await runWithConcurrency(
       BUILD_CONCURRENCY,
       planned.map(({ state, input, verdicts }, index) => async () => {
