@@ -8,13 +8,6 @@ import type { ServiceAnalysis } from './analyze-service';
 /** A file's modification time (ms) and size, as `stat` gives them; `null`: no such file. */
 type FileStat = readonly [mtimeMs: number, size: number] | null;
 
-/** A file (absolute) with its modification time and size, `-1` for both when it is missing. */
-export type FileStamp = readonly [file: string, mtimeMs: number, size: number];
-
-function toStamp(file: string, stat: FileStat): FileStamp {
-  return stat ? [file, stat[0], stat[1]] : [file, -1, -1];
-}
-
 /**
  * What an analysis was made from: each file it read with the hash of its content (`null`: missing), and each
  * glob's matches; with the files' stats when they were hashed and the time of that, so that a later check can
@@ -54,11 +47,6 @@ function fileStat(file: string): FileStat {
   if (entry) return [entry.mtimeMs, entry.size];
   const stats = statPath(file);
   return stats ? [stats.mtimeMs, stats.size] : null;
-}
-
-/** A file's modification time and size (`-1` for both when it is missing), to tell whether an earlier analysis still holds. */
-export function fileStamp(file: string): FileStamp {
-  return toStamp(file, fileStat(file));
 }
 
 /** The hash of a file's content; under a read journal, of the bytes the analysis read, without reading them again. */
@@ -126,25 +114,23 @@ export function collectEvidence(options: { workspaceRoot: string; files: Iterabl
  * trusted, else by its content) and every glob with the same matches. `restated` is set when a file's
  * content held but its stat had to be read again, so the store can record the new stat.
  */
-function stillHolds(workspaceRoot: string, evidence: AnalysisEvidence, hasher: EvidenceHasher): { holds: boolean; restated: boolean; stamps: FileStamp[] } {
+function stillHolds(workspaceRoot: string, evidence: AnalysisEvidence, hasher: EvidenceHasher): { holds: boolean; restated: boolean } {
   const absolute = (path: string) => (isAbsolute(path) ? path : join(workspaceRoot, path));
   const trustedBefore = (evidence.statedAt ?? 0) - RACY_MARGIN_MS;
   let restated = false;
-  const stamps: FileStamp[] = [];
   for (const [file, hash] of Object.entries(evidence.files)) {
     const path = absolute(file);
     const now = fileStat(path);
-    stamps.push(toStamp(path, now));
     const then = evidence.stats?.[file];
     if (then === null && now === null && hash === null) continue;
     if (then && now && now[0] === then[0] && now[1] === then[1] && now[0] < trustedBefore) continue;
-    if (hasher.hash(path) !== hash) return { holds: false, restated, stamps };
+    if (hasher.hash(path) !== hash) return { holds: false, restated };
     restated = true;
     evidence.stats = { ...evidence.stats, [file]: now };
   }
   if (restated) evidence.statedAt = Date.now();
   const holds = Object.entries(evidence.globs).every(([glob, hash]) => hasher.glob(absolute(glob)) === hash);
-  return { holds, restated, stamps };
+  return { holds, restated };
 }
 
 /** A version stamp of the analysing code, so that a new plugin build never reads analyses an older one wrote. */
@@ -181,30 +167,23 @@ export class AnalysisStore {
     }
   }
 
-  /**
-   * The stored analysis of `configFile`, when its evidence still holds in `workspaceRoot`, with the stamps
-   * of the files it read as the check found them.
-   */
-  lookup(workspaceRoot: string, configFile: string): { analysis: ServiceAnalysis; stamps: FileStamp[] } | undefined {
+  /** The stored analysis of `configFile`, when its evidence still holds in `workspaceRoot`. */
+  lookup(workspaceRoot: string, configFile: string): { analysis: ServiceAnalysis } | undefined {
     const stored = this.analyses[configFile];
     if (!stored) return undefined;
-    const { holds, restated, stamps } = stillHolds(workspaceRoot, stored.evidence, this.hasher);
+    const { holds, restated } = stillHolds(workspaceRoot, stored.evidence, this.hasher);
     if (restated) this.changed = true;
-    if (holds) return { analysis: stored.analysis, stamps };
+    if (holds) return { analysis: stored.analysis };
     delete this.analyses[configFile];
     this.changed = true;
     return undefined;
   }
 
-  /**
-   * Records a fresh analysis and what it was made from: the files (absolute) it read and the globs it
-   * expanded. Returns the stamps of those files as recorded.
-   */
-  remember(options: { workspaceRoot: string; configFile: string; analysis: ServiceAnalysis; files: Iterable<string>; globs: Iterable<string> }): FileStamp[] {
+  /** Records a fresh analysis and what it was made from: the files (absolute) it read and the globs it expanded. */
+  remember(options: { workspaceRoot: string; configFile: string; analysis: ServiceAnalysis; files: Iterable<string>; globs: Iterable<string> }): void {
     const evidence = collectEvidence({ workspaceRoot: options.workspaceRoot, files: options.files, globs: options.globs, hasher: this.hasher });
     this.analyses[options.configFile] = { evidence, analysis: options.analysis };
     this.changed = true;
-    return Object.entries(evidence.stats ?? {}).map(([file, stat]) => toStamp(isAbsolute(file) ? file : join(options.workspaceRoot, file), stat));
   }
 
   /** Keeps only the analyses of `configFiles` (services removed since are dropped) and writes the store when it changed. */

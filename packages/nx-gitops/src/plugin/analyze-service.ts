@@ -16,7 +16,7 @@ import type * as DescribeTagInputsModule from '../skaffold/tags/describe-tag-inp
 import type { GitState } from '../skaffold/tags/describe-tag-inputs';
 import type * as DockerDependenciesModule from '../skaffold/tags/docker-dependencies';
 import type { SkaffoldConfig } from '../skaffold/types';
-import { fileStamp, type AnalysisStore, type FileStamp } from './analysis-store';
+import type { AnalysisStore } from './analysis-store';
 import type { NormalizedPluginOptions } from './normalize-options';
 
 /** The readers a fresh analysis uses (skaffold, kustomize, helm, tag policies). */
@@ -242,39 +242,25 @@ function activationVariants(configs: readonly ResolvedConfig[], profiles: readon
   return [[...profiles], ...[...activated].filter((name) => !profiles.includes(name) && !profiles.includes(`-${name}`)).map((name) => [...profiles, name])];
 }
 
-const latestAnalyses = new Map<string, { stamps: FileStamp[]; analysis: ServiceAnalysis }>();
-
 /**
  * Reads a service's skaffold.yaml (and what it requires), applies each environment's profiles (and each
  * auto-activated profile on top, whose activation is only known at run time), and collects what the Nx
  * graph needs: environments, files and directories read outside the project, what cannot be hashed, and
  * the git facts and environment variables the render depends on. Reads files only; starts no process and
- * reads no environment variable. Parsed files are cached by content in the loaders.
- *
- * Nx calls `createDependencies` right after `createNodes` in the same plugin process; with `reuse` the
- * analysis `createNodes` just made is returned when none of the files it read has changed since.
+ * reads no environment variable. Parsed files are cached by content in the loaders. With a `store`, an
+ * analysis whose evidence still holds is taken from it, and a fresh one is given to it.
  */
 export function analyzeService(options: {
   workspaceRoot: string;
   configFile: string;
   pluginOptions: NormalizedPluginOptions;
-  reuse?: boolean;
   /** Analyses kept across Nx commands; consulted first, and given every fresh analysis. */
   store?: AnalysisStore;
 }): ServiceAnalysis {
-  const key = JSON.stringify([options.workspaceRoot, options.configFile, options.pluginOptions]);
-  const latest = latestAnalyses.get(key);
-  if (options.reuse && latest && latest.stamps.every((entry) => fileStamp(entry[0]).every((value, index) => value === entry[index]))) {
-    return latest.analysis;
-  }
   const stored = options.store?.lookup(options.workspaceRoot, options.configFile);
-  if (stored) {
-    latestAnalyses.set(key, { stamps: stored.stamps, analysis: stored.analysis });
-    return stored.analysis;
-  }
+  if (stored) return stored.analysis;
   const { analysis, filesRead, globsRead } = analyze(options);
-  const remembered = options.store?.remember({ workspaceRoot: options.workspaceRoot, configFile: options.configFile, analysis, files: filesRead, globs: globsRead });
-  latestAnalyses.set(key, { stamps: remembered ?? filesRead.map(fileStamp), analysis });
+  options.store?.remember({ workspaceRoot: options.workspaceRoot, configFile: options.configFile, analysis, files: filesRead, globs: globsRead });
   return analysis;
 }
 

@@ -48,7 +48,7 @@ export const createDependencies: CreateDependencies<NxGitopsPluginOptions> = (op
     try {
       analysis =
         analyses?.get(configFile) ??
-        analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions, reuse: true });
+        analyzeService({ workspaceRoot: context.workspaceRoot, configFile, pluginOptions });
     } catch {
       // createNodes has reported this service; its render fails with the error.
       continue;
