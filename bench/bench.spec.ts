@@ -63,7 +63,6 @@ describe('npm run bench -- --smoke', () => {
     'renderNxVsFloor',
     'renderNxBinaryVsFloor',
     'renderBuiltinVsFloor',
-    'builtinRenderSpeedup',
     'renderVsFloor',
     'builtinKustomizeSpeedup',
     'publishNxRemoteSpeedup',

@@ -84,8 +84,6 @@ export interface BenchResults {
   renderNxBinaryVsFloor: number;
   /** The render batch called directly with `kustomize: builtin` / the kustomize floor (target: 10× faster). */
   renderBuiltinVsFloor: number;
-  /** The kustomize floor / the render batch with `kustomize: builtin`: {@link renderBuiltinVsFloor} as a speed-up. */
-  builtinRenderSpeedup: number;
   /** The render batch called directly with `kustomize: binary` / the kustomize floor. */
   renderVsFloor: number;
   /** The kustomize floor / the same overlays built by the built-in engine in-process. */
@@ -216,7 +214,7 @@ export function formatResultsTable(results: BenchResults): string {
     ['  the same again, caches warm', formatMs(m.graphWithPluginWarmMs), `${formatMs(m.graphWithoutPluginWarmMs)} project.json files`, results.graphWarmRatio.toFixed(2), verdict('graphWarmRatio', results.graphWarmRatio)],
     ['  an empty plugin instead, .nx removed', formatMs(m.graphEmptyPluginMs), `${formatMs(m.graphWithoutPluginMs)} project.json files`, results.graphEmptyPluginRatio.toFixed(2), ''],
     ['peak RSS, largest process of ours', `${Math.round(results.peakRssMb)} MB`, '', '', verdict('peakRssMb', results.peakRssMb)],
-    ['render batch called directly, kustomize builtin', formatMs(m.renderBuiltinBatchMs), floor, `${results.renderBuiltinVsFloor.toFixed(3)} (${results.builtinRenderSpeedup.toFixed(1)}x)`, ''],
+    ['render batch called directly, kustomize builtin', formatMs(m.renderBuiltinBatchMs), floor, `${results.renderBuiltinVsFloor.toFixed(3)} (${(1 / results.renderBuiltinVsFloor).toFixed(1)}x faster)`, ''],
     ['  built-in kustomize engine alone', formatMs(m.builtinKustomizeMs), floor, `${results.builtinKustomizeSpeedup.toFixed(1)}x`, verdict('builtinKustomizeSpeedup', results.builtinKustomizeSpeedup)],
     ['render batch called directly, kustomize binary', formatMs(m.renderBatchMs), floor, results.renderVsFloor.toFixed(2), ''],
     ['publish batch called directly, same remote', formatMs(m.publishBatchRemoteMs), `${formatMs(m.naivePublishRemoteMs)} naive loop`, `${results.publishRemoteSpeedup.toFixed(1)}x`, ''],
@@ -309,7 +307,6 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       'renderNxVsFloor',
       'renderNxBinaryVsFloor',
       'renderBuiltinVsFloor',
-      'builtinRenderSpeedup',
       'renderVsFloor',
       'builtinKustomizeSpeedup',
       'publishNxRemoteSpeedup',
@@ -375,7 +372,6 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
       ratios.renderNxVsFloor.push(renderNx.ms / floor);
       ratios.renderNxBinaryVsFloor.push(renderNxBinary.ms / floor);
       ratios.renderBuiltinVsFloor.push(renderBuiltin.ms / floor);
-      ratios.builtinRenderSpeedup.push(floor / renderBuiltin.ms);
       ratios.renderVsFloor.push(renderBatch.ms / floor);
       ratios.builtinKustomizeSpeedup.push(floor / builtinKustomize);
       ratios.publishNxRemoteSpeedup.push(naive / affected.publish.ms);
