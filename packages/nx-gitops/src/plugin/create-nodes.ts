@@ -167,7 +167,8 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       executor: PUBLISH_EXECUTOR,
       cache: false,
       dependsOn: [options.renderTargetName],
-      inputs,
+      // Never cached, so nothing for Nx to hash: what it publishes is the render's output, whose inputs are above.
+      inputs: [],
       options: publishOptions,
       configurations: publishConfigurations,
       defaultConfiguration: defaultEnvironment.name,
@@ -184,7 +185,7 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       executor: DIFF_EXECUTOR,
       cache: false,
       dependsOn: [options.renderTargetName],
-      inputs,
+      inputs: [],
       outputs: DIFF_OUTPUTS,
       options: diffOptions,
       configurations: publishConfigurations,
