@@ -26,6 +26,9 @@ export interface BranchUpdate {
   pushOptions?: readonly string[];
 }
 
+/** What a blob holds: the bytes of a file on disk, or a text. */
+export type BlobSource = { sourceFile: string } | { content: string };
+
 /** The id git gives the empty tree; diffs of a new branch start from it. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
@@ -422,14 +425,19 @@ export class ManifestRepositoryCache {
     );
   }
 
-  /** Writes the files as blobs (contents as they are, no filters) and returns their ids, in order. */
-  async hashFiles(paths: readonly string[]): Promise<string[]> {
-    return this.writeObjects(paths.map((path) => ({ type: 'blob', content: readFileSync(path) })));
+  /**
+   * Writes each source as a blob (a file's bytes as they are, no filters; a content's UTF-8 bytes) and
+   * returns their ids, in order, in one {@link writeObjects} for them all.
+   */
+  async hashBlobs(sources: readonly BlobSource[]): Promise<string[]> {
+    return this.writeObjects(
+      sources.map((source) => ({ type: 'blob', content: 'sourceFile' in source ? readFileSync(source.sourceFile) : Buffer.from(source.content, 'utf8') })),
+    );
   }
 
-  /** Writes each content as a blob and returns their ids, in order, with one process for them all. */
+  /** Writes each content as a blob and returns their ids, in order, in one {@link writeObjects} for them all. */
   async hashContents(contents: readonly string[]): Promise<string[]> {
-    return this.writeObjects(contents.map((content) => ({ type: 'blob', content: Buffer.from(content, 'utf8') })));
+    return this.hashBlobs(contents.map((content) => ({ content })));
   }
 
   /**

@@ -352,16 +352,15 @@ function blobKey(file: PublishFile): string {
   return 'sourceFile' in file ? `file\0${file.sourceFile}` : `content\0${file.content}`;
 }
 
-/** Writes every file of the requests as a blob (each distinct file or content once, two processes in all). */
+/**
+ * Writes every file of the requests as a blob (each distinct file or content once) in one batch: one
+ * `cat-file --batch-check` and at most one `index-pack` for the rendered files and the generated ones.
+ */
 async function hashRequestFiles(options: { cache: ManifestRepositoryCache; requests: readonly PublishRequest[] }): Promise<Map<string, string>> {
-  const files = options.requests.flatMap((request) => request.files);
-  const sourceFiles = [...new Set(files.flatMap((file) => ('sourceFile' in file ? [file.sourceFile] : [])))];
-  const contents = [...new Set(files.flatMap((file) => ('content' in file ? [file.content] : [])))];
-  const [fileIds, contentIds] = await Promise.all([options.cache.hashFiles(sourceFiles), options.cache.hashContents(contents)]);
-  return new Map([
-    ...sourceFiles.map((sourceFile, index): [string, string] => [blobKey({ path: '', sourceFile }), fileIds[index]]),
-    ...contents.map((content, index): [string, string] => [blobKey({ path: '', content, generated: true }), contentIds[index]]),
-  ]);
+  const distinct = new Map<string, PublishFile>();
+  for (const file of options.requests.flatMap((request) => request.files)) if (!distinct.has(blobKey(file))) distinct.set(blobKey(file), file);
+  const ids = await options.cache.hashBlobs([...distinct.values()]);
+  return new Map([...distinct.keys()].map((key, index): [string, string] => [key, ids[index]]));
 }
 
 /** The commit a job left its branch at when none of its requests changed it, else `null`. */
