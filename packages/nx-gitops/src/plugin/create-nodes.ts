@@ -167,8 +167,7 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       executor: PUBLISH_EXECUTOR,
       cache: false,
       dependsOn: [options.renderTargetName],
-      // Never cached, so nothing for Nx to hash: what it publishes is the render's output, whose inputs are above.
-      inputs: [],
+      inputs,
       options: publishOptions,
       configurations: publishConfigurations,
       defaultConfiguration: defaultEnvironment.name,
@@ -185,7 +184,7 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       executor: DIFF_EXECUTOR,
       cache: false,
       dependsOn: [options.renderTargetName],
-      inputs: [],
+      inputs,
       outputs: DIFF_OUTPUTS,
       options: diffOptions,
       configurations: publishConfigurations,

@@ -119,7 +119,36 @@ describe('createNodes', () => {
                 "render",
               ],
               "executor": "nx-gitops:diff-manifest",
-              "inputs": [],
+              "inputs": [
+                "{projectRoot}/**/*",
+                {
+                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
+                },
+                {
+                  "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "env": "SKAFFOLD_DIGEST_SOURCE",
+                },
+                {
+                  "env": "SKAFFOLD_TAG",
+                },
+                {
+                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
+                },
+                {
+                  "env": "NX_DOCKER_IMAGE_REF",
+                },
+                {
+                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
+                },
+                {
+                  "runtime": "git rev-parse HEAD",
+                },
+                {
+                  "runtime": "git describe --tags --always",
+                },
+              ],
               "metadata": {
                 "description": "Compare the rendered manifests with the manifest repository, object by object (read only)",
                 "help": {
@@ -162,7 +191,36 @@ describe('createNodes', () => {
                 "render",
               ],
               "executor": "nx-gitops:publish-manifest",
-              "inputs": [],
+              "inputs": [
+                "{projectRoot}/**/*",
+                {
+                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
+                },
+                {
+                  "env": "SKAFFOLD_DEFAULT_REPO",
+                },
+                {
+                  "env": "SKAFFOLD_DIGEST_SOURCE",
+                },
+                {
+                  "env": "SKAFFOLD_TAG",
+                },
+                {
+                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
+                },
+                {
+                  "env": "NX_DOCKER_IMAGE_REF",
+                },
+                {
+                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
+                },
+                {
+                  "runtime": "git rev-parse HEAD",
+                },
+                {
+                  "runtime": "git describe --tags --always",
+                },
+              ],
               "metadata": {
                 "description": "Commit the rendered manifests to the manifest repository, one branch per service and environment",
                 "help": {
@@ -330,10 +388,7 @@ describe('createNodes', () => {
     expect(preview.configurations).toEqual(project.targets!['publish-manifest'].configurations);
     expect(preview.outputs).toContain('{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.md');
     expect(preview.outputs).toContain('{workspaceRoot}/dist/manifests/diff.md');
-    // Never cached, and reading only the render's output: nothing for Nx to hash, for either of them.
-    expect(preview.inputs).toEqual([]);
-    expect(project.targets!['publish-manifest']).toMatchObject({ cache: false, inputs: [], dependsOn: ['manifests'] });
-    expect(project.targets!.manifests.inputs!.length).toBeGreaterThan(0);
+    expect(preview.inputs).toEqual(project.targets!.manifests.inputs);
     expect(project.metadata?.targetGroups).toEqual({ gitops: ['manifests', 'publish-manifest', 'preview'] });
     await expect(createNodes[1](['services/bar/skaffold.yaml'], { diffTargetName: 'publish-manifest' }, context())).rejects.toThrow(
       'Invalid nx-gitops plugin option "diffTargetName": must differ from renderTargetName and publishTargetName.',
