@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
-import { activeReadJournal, statPath } from '../lib/read-journal';
+import { activeReadJournal, ReadJournal, statPath } from '../lib/read-journal';
 import { readBoundedFile } from '../manifests/yaml-limits';
 
 /** The file names kustomize accepts for a kustomization, in the order it looks for them. */
@@ -93,22 +93,19 @@ interface DirectoryReads {
  * graph computation's read journal each directory's list is computed once, however many overlays share it.
  */
 export function listKustomizationFiles(dir: string): string[] {
-  const journal = activeReadJournal();
-  const local = new Map<string, DirectoryReads>();
+  // Outside a graph computation, the lists are shared within this call only.
+  const journal = activeReadJournal() ?? new ReadJournal();
   const inProgress = new Set<string>();
   const visit = (directory: string): DirectoryReads => {
     const absolute = resolve(directory);
     // A directory already being listed further up (a cycle, which kustomize refuses) adds nothing more here.
     if (inProgress.has(absolute)) return { files: [], complete: false };
-    const known = local.get(absolute) ?? journal?.recall<DirectoryReads>(`kustomize-reads:${absolute}`);
+    const known = journal.recall<DirectoryReads>(`kustomize-reads:${absolute}`);
     if (known) return known;
     inProgress.add(absolute);
     const reads = directoryReads(absolute, visit);
     inProgress.delete(absolute);
-    if (reads.complete) {
-      local.set(absolute, reads);
-      journal?.keep(`kustomize-reads:${absolute}`, reads);
-    }
+    if (reads.complete) journal.keep(`kustomize-reads:${absolute}`, reads);
     return reads;
   };
   return [...visit(dir).files];
