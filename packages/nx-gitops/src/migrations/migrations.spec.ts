@@ -1,11 +1,16 @@
 import { addProjectConfiguration, logger, readNxJson, updateNxJson, type NxJsonConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import Ajv from 'ajv';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { flushChanges, FsTree } from 'nx/src/generators/tree';
+import { serviceGenerator } from '../generators/service/generator';
+import { isOnPath } from '../kustomize/build';
 import { normalizePluginOptions } from '../plugin/normalize-options';
 import publishSchema from '../executors/publish-manifest/schema.json';
 import keepHydratorMetadataOff from './update-0-2-0/keep-hydrator-metadata-off';
+import keepKustomizeOutputWithBuiltinEngine from './update-0-2-0/keep-kustomize-output-with-builtin-engine';
 import keepRequiredProfilesOutOfEnvironments from './update-0-2-0/keep-required-profiles-out-of-environments';
 import noticePublishBounds from './update-0-2-0/notice-publish-bounds';
 import renameTargetNamesWithColons from './update-0-2-0/rename-target-names-with-colons';
@@ -248,5 +253,64 @@ describe('0.2.0 notice-publish-bounds (warns only: empty renders and unbounded n
     await noticePublishBounds(tree);
     expect(tree.read('nx.json', 'utf-8')).toBe(before);
     expect(logs.warn).toEqual([expect.stringMatching(/"allowEmpty": true.*"networkTimeoutSeconds"/)]);
+  });
+});
+
+(isOnPath('kubectl') ? describe : describe.skip)('0.2.0 keep-kustomize-output-with-builtin-engine (real workspaces on disk, real kubectl)', () => {
+  let root: string;
+  let logs: ReturnType<typeof captureLogs>;
+  const path = process.env.PATH;
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'nx-gitops-migrate-kustomize-'));
+    writeFileSync(join(root, 'nx.json'), JSON.stringify({ plugins: ['nx-gitops'] }));
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'ws', private: true }));
+    const generated = new FsTree(root, false);
+    await serviceGenerator(generated, { name: 'api' });
+    await serviceGenerator(generated, { name: 'web', environments: ['develop', 'staging', 'production'] });
+    flushChanges(root, generated.listChanges());
+    logs = captureLogs();
+  });
+  afterEach(() => {
+    process.env.PATH = path;
+    jest.restoreAllMocks();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('changes nothing where every kustomization builds to the same bytes with the built-in engine and kubectl, and says how many it compared', async () => {
+    // A field the built-in engine refuses is handed to the binary by auto, so it counts as the same.
+    writeFileSync(join(root, 'services/api/kubernetes/overlays/production/kustomization.yaml'), 'resources:\n- ../../base\nsortOptions:\n  order: fifo\n');
+    const tree = new FsTree(root, false);
+    const before = tree.read('nx.json', 'utf-8');
+    await keepKustomizeOutputWithBuiltinEngine(tree);
+    expect(tree.read('nx.json', 'utf-8')).toBe(before);
+    expect(logs.warn).toEqual([]);
+    expect(logs.info).toEqual([expect.stringContaining('the 7 kustomizations of this workspace build to the same bytes')]);
+  });
+
+  it('keeps the binary in targetDefaults of each render target name when the kustomize on PATH prints other bytes (a kubectl wrapper standing in for another kustomize version)', async () => {
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    const kubectl = path!.split(delimiter).map((dir) => join(dir, 'kubectl')).find((file) => existsSync(file))!;
+    writeFileSync(join(bin, 'kustomize'), `#!/bin/sh\n"${kubectl}" kustomize "$2" | sed 's/^kind: Service$/kind: Service # other version/'\n`);
+    chmodSync(join(bin, 'kustomize'), 0o755);
+    process.env.PATH = `${bin}${delimiter}${path}`;
+    writeFileSync(join(root, 'nx.json'), JSON.stringify({ plugins: [{ plugin: 'nx-gitops', options: { renderTargetName: 'hydrate' } }], targetDefaults: { hydrate: { cache: true } } }));
+    const tree = new FsTree(root, false);
+    await keepKustomizeOutputWithBuiltinEngine(tree);
+    expect(readNxJson(tree)!.targetDefaults).toEqual({ hydrate: { cache: true, options: { kustomize: 'binary' } } });
+    expect(logs.warn).toEqual([expect.stringMatching(/builds services\/api\/kubernetes\/base, .*services\/web\/kubernetes\/overlays\/staging differently.*"kustomize": "binary" is set in nx.json targetDefaults of "hydrate"/)]);
+  });
+
+  it('leaves render targets that choose their engine alone, and says nothing in a workspace without nx-gitops', async () => {
+    writeFileSync(join(root, 'nx.json'), JSON.stringify({ plugins: ['nx-gitops'], targetDefaults: { render: { options: { kustomize: 'auto' } } } }));
+    let tree = new FsTree(root, false);
+    const chosen = tree.read('nx.json', 'utf-8');
+    await keepKustomizeOutputWithBuiltinEngine(tree);
+    expect(tree.read('nx.json', 'utf-8')).toBe(chosen);
+    writeFileSync(join(root, 'nx.json'), JSON.stringify({ plugins: ['@nx/js'] }));
+    tree = new FsTree(root, false);
+    await keepKustomizeOutputWithBuiltinEngine(tree);
+    expect(logs.info).toEqual([]);
+    expect(logs.warn).toEqual([]);
   });
 });

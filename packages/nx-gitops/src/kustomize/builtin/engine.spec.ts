@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { delimiter } from 'node:path';
 import { buildKustomizationWithEngine, isOnPath } from '../build';
 
 let root: string;
@@ -57,7 +58,7 @@ describe('kustomize engine switch', () => {
     const dir = layout(fields, extra);
     const error = await buildKustomizationWithEngine({ dir, engine: 'auto', env: noBinary }).catch((caught: Error) => caught);
     expect((error as Error).message).toContain(`does not support ${field} (${join(dir, 'kustomization.yaml')})`);
-    expect((error as Error).message).toContain('No kustomize or kubectl is on PATH');
+    expect((error as Error).message).toContain('neither is on PATH');
   });
 
   it.each(unsupported)('builtin refuses %s even when a binary is on PATH', async (field, fields, extra) => {
@@ -77,6 +78,38 @@ describe('kustomize engine switch', () => {
       const dir = layout(fields, extra);
       const output = await buildKustomizationWithEngine({ dir, engine: 'auto' });
       expect(output).toContain('kind: Deployment');
+    });
+
+    /** A bin folder whose only program is `kubectl`: the real one, started through a script that notes each run. */
+    function recordingKubectl(): { env: NodeJS.ProcessEnv; runs: () => number } {
+      const real = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'kubectl')).find((file) => existsSync(file))!;
+      const bin = join(root, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\necho run >> "${join(root, 'runs')}"\nexec "${real}" "$@"\n`);
+      chmodSync(join(bin, 'kubectl'), 0o755);
+      const runs = () => (existsSync(join(root, 'runs')) ? readFileSync(join(root, 'runs'), 'utf8').split('\n').filter(Boolean).length : 0);
+      return { env: { PATH: bin }, runs };
+    }
+
+    it('auto builds a supported kustomization in-process even with kubectl on PATH, starting no process', async () => {
+      const { env, runs } = recordingKubectl();
+      const dir = layout('namePrefix: p-\n');
+      await expect(buildKustomizationWithEngine({ dir, engine: 'auto', env })).resolves.toContain('name: p-web');
+      expect(runs()).toBe(0);
+      await expect(buildKustomizationWithEngine({ dir, engine: 'binary', env })).resolves.toContain('name: p-web');
+      expect(runs()).toBe(1);
+    });
+
+    it('auto starts the binary for a field the built-in engine refuses, for buildArgs, and for an explicit kustomizeBinary', async () => {
+      const { env, runs } = recordingKubectl();
+      const dir = layout('sortOptions:\n  order: fifo\n');
+      await expect(buildKustomizationWithEngine({ dir, engine: 'auto', env })).resolves.toContain('kind: Deployment');
+      expect(runs()).toBe(1);
+      write('kustomization.yaml', 'resources:\n- deployment.yaml\n');
+      await expect(buildKustomizationWithEngine({ dir, engine: 'auto', env, buildArgs: ['--load-restrictor LoadRestrictionsNone'] })).resolves.toContain('kind: Deployment');
+      expect(runs()).toBe(2);
+      await expect(buildKustomizationWithEngine({ dir, engine: 'auto', env: { PATH: '' }, kustomizeBinary: join(root, 'bin', 'kubectl') })).resolves.toContain('kind: Deployment');
+      expect(runs()).toBe(3);
     });
 
     it('auto and builtin give the same text for a supported kustomization', async () => {

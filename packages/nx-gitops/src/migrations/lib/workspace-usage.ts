@@ -3,9 +3,9 @@ import { isNxGitopsEntry } from '../../generators/lib/plugin-entry';
 import { DEFAULT_PLUGIN_OPTIONS, type NxGitopsPluginOptions } from '../../plugin/options';
 
 export { isNxGitopsEntry } from '../../generators/lib/plugin-entry';
-import { PUBLISH_EXECUTOR } from '../../plugin/create-nodes';
+import { PUBLISH_EXECUTOR, RENDER_EXECUTOR } from '../../plugin/create-nodes';
 
-export { DIFF_EXECUTOR, PUBLISH_EXECUTOR } from '../../plugin/create-nodes';
+export { DIFF_EXECUTOR, PUBLISH_EXECUTOR, RENDER_EXECUTOR } from '../../plugin/create-nodes';
 
 /** The options of every nx-gitops entry of nx.json (`{}` for an entry without options). */
 export function pluginOptionsOf(nxJson: NxJsonConfiguration | null): NxGitopsPluginOptions[] {
@@ -46,12 +46,22 @@ export function explicitTargets(tree: Tree, executors: readonly string[]): Expli
 }
 
 /**
- * The names the workspace's publish-manifest targets go by: the `publishTargetName` of every plugin entry
- * (default `publish-manifest`) and the names of project.json targets running the executor. Sorted.
+ * The names the targets running `executor` go by: the plugin option `option` of every plugin entry (its
+ * default when unset) and the names of project.json targets running the executor. Sorted.
  */
-export function publishTargetNames(tree: Tree): string[] {
+function targetNamesOf(tree: Tree, executor: string, option: 'renderTargetName' | 'publishTargetName'): string[] {
   const names = new Set<string>();
-  for (const options of pluginOptionsOf(readNxJson(tree))) names.add(options.publishTargetName ?? DEFAULT_PLUGIN_OPTIONS.publishTargetName);
-  for (const target of explicitTargets(tree, [PUBLISH_EXECUTOR])) names.add(target.target);
+  for (const options of pluginOptionsOf(readNxJson(tree))) names.add(options[option] ?? DEFAULT_PLUGIN_OPTIONS[option]);
+  for (const target of explicitTargets(tree, [executor])) names.add(target.target);
   return [...names].sort();
+}
+
+/** The names the workspace's publish-manifest targets go by (`publishTargetName`, project.json targets). Sorted. */
+export function publishTargetNames(tree: Tree): string[] {
+  return targetNamesOf(tree, PUBLISH_EXECUTOR, 'publishTargetName');
+}
+
+/** The names the workspace's render targets go by (`renderTargetName`, project.json targets). Sorted. */
+export function renderTargetNames(tree: Tree): string[] {
+  return targetNamesOf(tree, RENDER_EXECUTOR, 'renderTargetName');
 }
