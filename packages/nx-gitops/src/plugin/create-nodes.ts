@@ -119,6 +119,14 @@ export function uncacheableReason(analysis: ServiceAnalysis, options: Normalized
   return undefined;
 }
 
+/**
+ * The inputs of `publish-manifest` and `diff-manifest`: the files their `render` dependency wrote. Both are never
+ * cached and read only that output, whose own inputs cover every byte of it, so hashing the render's inputs again
+ * would cost Nx a second pass over them for nothing. An empty list would not do: Nx 24 selects the affected tasks
+ * by their inputs, and reaches these two only through the output of an affected render.
+ */
+export const RENDER_OUTPUT_INPUTS: TargetInput[] = [{ dependentTasksOutputFiles: '**/*' }];
+
 /** The name of the target group `nx show project` shows the service's targets under. */
 export const TARGET_GROUP = 'gitops';
 
@@ -167,7 +175,7 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       executor: PUBLISH_EXECUTOR,
       cache: false,
       dependsOn: [options.renderTargetName],
-      inputs,
+      inputs: RENDER_OUTPUT_INPUTS,
       options: publishOptions,
       configurations: publishConfigurations,
       defaultConfiguration: defaultEnvironment.name,
@@ -184,7 +192,7 @@ export function serviceTargets(analysis: ServiceAnalysis, options: NormalizedPlu
       executor: DIFF_EXECUTOR,
       cache: false,
       dependsOn: [options.renderTargetName],
-      inputs,
+      inputs: RENDER_OUTPUT_INPUTS,
       outputs: DIFF_OUTPUTS,
       options: diffOptions,
       configurations: publishConfigurations,

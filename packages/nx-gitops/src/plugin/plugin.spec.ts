@@ -120,33 +120,8 @@ describe('createNodes', () => {
               ],
               "executor": "nx-gitops:diff-manifest",
               "inputs": [
-                "{projectRoot}/**/*",
                 {
-                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
-                },
-                {
-                  "env": "SKAFFOLD_DEFAULT_REPO",
-                },
-                {
-                  "env": "SKAFFOLD_DIGEST_SOURCE",
-                },
-                {
-                  "env": "SKAFFOLD_TAG",
-                },
-                {
-                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
-                },
-                {
-                  "env": "NX_DOCKER_IMAGE_REF",
-                },
-                {
-                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
-                },
-                {
-                  "runtime": "git rev-parse HEAD",
-                },
-                {
-                  "runtime": "git describe --tags --always",
+                  "dependentTasksOutputFiles": "**/*",
                 },
               ],
               "metadata": {
@@ -192,33 +167,8 @@ describe('createNodes', () => {
               ],
               "executor": "nx-gitops:publish-manifest",
               "inputs": [
-                "{projectRoot}/**/*",
                 {
-                  "env": "SKAFFOLD_BUILD_ARTIFACTS",
-                },
-                {
-                  "env": "SKAFFOLD_DEFAULT_REPO",
-                },
-                {
-                  "env": "SKAFFOLD_DIGEST_SOURCE",
-                },
-                {
-                  "env": "SKAFFOLD_TAG",
-                },
-                {
-                  "runtime": "test -z "$SKAFFOLD_BUILD_ARTIFACTS" || cat -- "$SKAFFOLD_BUILD_ARTIFACTS"",
-                },
-                {
-                  "env": "NX_DOCKER_IMAGE_REF",
-                },
-                {
-                  "runtime": "grep -r --include=.docker-version "" tmp 2>/dev/null | LC_ALL=C sort || true",
-                },
-                {
-                  "runtime": "git rev-parse HEAD",
-                },
-                {
-                  "runtime": "git describe --tags --always",
+                  "dependentTasksOutputFiles": "**/*",
                 },
               ],
               "metadata": {
@@ -388,7 +338,9 @@ describe('createNodes', () => {
     expect(preview.configurations).toEqual(project.targets!['publish-manifest'].configurations);
     expect(preview.outputs).toContain('{workspaceRoot}/dist/manifests/{projectName}/{options.environment}/diff.md');
     expect(preview.outputs).toContain('{workspaceRoot}/dist/manifests/diff.md');
-    expect(preview.inputs).toEqual(project.targets!.manifests.inputs);
+    // It reads only the render's output: Nx 24 reaches it through an affected render, and hashes nothing else.
+    expect(preview.inputs).toEqual([{ dependentTasksOutputFiles: '**/*' }]);
+    expect(project.targets!['publish-manifest'].inputs).toEqual(preview.inputs);
     expect(project.metadata?.targetGroups).toEqual({ gitops: ['manifests', 'publish-manifest', 'preview'] });
     await expect(createNodes[1](['services/bar/skaffold.yaml'], { diffTargetName: 'publish-manifest' }, context())).rejects.toThrow(
       'Invalid nx-gitops plugin option "diffTargetName": must differ from renderTargetName and publishTargetName.',
