@@ -78,7 +78,7 @@ export interface BenchResults {
   services: number;
   graphServices: number;
   runs: number;
-  /** `nx run-many -t render --batch --skip-nx-cache` with `kustomize: builtin` (set in targetDefaults) / the kustomize floor. */
+  /** `nx run-many -t render --batch --skip-nx-cache` with the default `kustomize: auto` (the built-in engine) / the kustomize floor. */
   renderNxVsFloor: number;
   /** The same with `--kustomize=binary` (one kustomize process per overlay, as the floor) / the kustomize floor. */
   renderNxBinaryVsFloor: number;
@@ -200,7 +200,7 @@ export function formatResultsTable(results: BenchResults): string {
   const floor = `${formatMs(m.kustomizeFloorMs)} ${results.machine.kustomize} floor`;
   const rows: string[][] = [
     ['measurement', 'ours', 'baseline', 'ratio', 'target'],
-    [`nx run-many -t render --batch, ${n} services, kustomize builtin`, formatMs(m.renderNxMs), floor, results.renderNxVsFloor.toFixed(2), verdict('renderNxVsFloor', results.renderNxVsFloor)],
+    [`nx run-many -t render --batch, ${n} services, kustomize auto (default)`, formatMs(m.renderNxMs), floor, results.renderNxVsFloor.toFixed(2), verdict('renderNxVsFloor', results.renderNxVsFloor)],
     [`  the same with --kustomize=binary`, formatMs(m.renderNxBinaryMs), floor, results.renderNxBinaryVsFloor.toFixed(2), verdict('renderNxBinaryVsFloor', results.renderNxBinaryVsFloor)],
     [
       `nx affected -t publish-manifest --batch, ${n} branches, ${results.remoteDelayMs} ms remote`,
@@ -246,21 +246,18 @@ function machine(): BenchResults['machine'] {
 const REMOTE_TOKEN = 'bench-token';
 
 /**
- * Points the pipeline workspace at the remote (plugin option `manifestRepository`) and makes its renders use
- * the built-in kustomize engine (`targetDefaults.render.options.kustomize: builtin`), then commits, so the
- * workspace is clean as in CI.
+ * Points the pipeline workspace at the remote (plugin option `manifestRepository`), then commits, so the
+ * workspace is clean as in CI. Its renders use the default kustomize engine, `auto` (the built-in engine).
  */
 async function configurePipelineWorkspace(options: { workspace: SyntheticWorkspace['workspace']; manifestRepository: string }): Promise<void> {
   const { workspace } = options;
   type PluginEntry = string | { plugin: string; options?: Record<string, unknown> };
-  const nxJson = JSON.parse(workspace.readFile('nx.json')) as { plugins?: PluginEntry[]; targetDefaults?: Record<string, { options?: Record<string, unknown> }> };
+  const nxJson = JSON.parse(workspace.readFile('nx.json')) as { plugins?: PluginEntry[] };
   nxJson.plugins = (nxJson.plugins ?? []).map((entry) =>
     typeof entry !== 'string' && entry.plugin === 'nx-gitops' ? { ...entry, options: { ...entry.options, manifestRepository: options.manifestRepository } } : entry,
   );
-  const render = nxJson.targetDefaults?.render ?? {};
-  nxJson.targetDefaults = { ...nxJson.targetDefaults, render: { ...render, options: { ...render.options, kustomize: 'builtin' } } };
   workspace.writeFile('nx.json', `${JSON.stringify(nxJson, null, 2)}\n`);
-  await workspace.commitAll('Manifest repository on the remote; render with the built-in kustomize');
+  await workspace.commitAll('Manifest repository on the remote');
 }
 
 /**
@@ -319,8 +316,8 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchResults
     const ratios = Object.fromEntries(ratioNames.map((name) => [name, [] as number[]])) as Record<(typeof ratioNames)[number], number[]>;
     for (let run = 1; run <= options.runs; run++) {
       const step = (what: string) => log(`Run ${run} of ${options.runs}: ${what}`);
-      step('render: nx run-many --batch (builtin, binary), the kustomize floor, the batch called directly (builtin, binary), the engine alone');
-      const renderNx = await measureRenderNx(bench, 'builtin');
+      step('render: nx run-many --batch (auto, binary), the kustomize floor, the batch called directly (builtin, binary), the engine alone');
+      const renderNx = await measureRenderNx(bench, 'auto');
       const renderNxBinary = await measureRenderNx(bench, 'binary');
       const floor = await measureKustomizeFloor(bench);
       const renderBuiltin = await measureRenderBuiltinBatch(bench);

@@ -189,10 +189,10 @@ export async function countPublishProcesses(bench: PipelineBench): Promise<Recor
 
 /**
  * `nx run-many -t render --batch` over every service's default environment, without the Nx cache, from a
- * workspace with no rendered output. The workspace sets `kustomize: builtin` in `targetDefaults`; with
- * `engine: 'binary'` the command line overrides it with `--kustomize=binary`, as a user would.
+ * workspace with no rendered output, with the default kustomize engine (`auto`: built-in); with
+ * `engine: 'binary'` the command line asks for the binary with `--kustomize=binary`, as a user would.
  */
-export async function measureRenderNx(bench: SyntheticWorkspace, engine: 'builtin' | 'binary'): Promise<CommandMeasurement> {
+export async function measureRenderNx(bench: SyntheticWorkspace, engine: 'auto' | 'binary'): Promise<CommandMeasurement> {
   rmSync(join(bench.workspace.root, 'dist/manifests'), { recursive: true, force: true });
   const measurement = await measureCommand({
     file: nxBinary(bench.workspace),
