@@ -97,7 +97,7 @@ export function cloneManifest<T extends ManifestValue>(value: T): T {
  * aliases). Throws a GitopsError naming `sourceName`, the line and the column for malformed YAML, a document
  * beyond the limits or one that is not a mapping; no message quotes the text.
  */
-export function parseManifests(text: string, sourceName: string): ManifestDocument[] {
+export function parseManifests(text: string, sourceName: string, options: ParseOptions = {}): ManifestDocument[] {
   checkInputSize({ text, file: sourceName });
   const lineCounter = new LineCounter();
   const parsed = (() => {
@@ -118,7 +118,7 @@ export function parseManifests(text: string, sourceName: string): ManifestDocume
       const reason = safeSyntaxReason(error.message);
       throw yamlError(sourceName, position?.line, position?.col, reason, isStackOverflow(error) ? stackOverflowRefusal().hint : undefined);
     }
-    const decoder = new Decoder(document, sourceName, lineCounter);
+    const decoder = new Decoder(document, sourceName, lineCounter, /[\n\r]$/.test(text) ? -1 : text.length, options.onFoldedScalar);
     let value: ManifestValue;
     try {
       value = decoder.decodeDocument(document.contents);
@@ -137,6 +137,12 @@ export function parseManifests(text: string, sourceName: string): ManifestDocume
     result.push(value);
   }
   return result;
+}
+
+/** What {@link parseManifests} reports besides the documents. */
+export interface ParseOptions {
+  /** Called with the value and the 1-based line of every folded block scalar (`>`), before decoding goes on. */
+  onFoldedScalar?: (value: string, line: number) => void;
 }
 
 /**
@@ -190,7 +196,19 @@ class Decoder {
     private readonly document: Document.Parsed,
     private readonly sourceName: string,
     private readonly lineCounter: LineCounter,
+    /** Where the text ends when it ends without a line break (-1 otherwise): see {@link Decoder.blockScalarText}. */
+    private readonly unterminatedEnd = -1,
+    private readonly onFoldedScalar?: (value: string, line: number) => void,
   ) {}
+
+  /**
+   * A block scalar's value. A block scalar that runs to the end of a text without a final line break has
+   * none in yaml.v3 (`a: |` then `x` at the very end is `x`); the parser reads the text as if it ended in one.
+   */
+  private blockScalarText(node: Scalar, text: string): string {
+    const ends = node.range?.[1] ?? -1;
+    return this.unterminatedEnd >= 0 && ends >= this.unterminatedEnd && text.endsWith('\n') ? text.slice(0, -1) : text;
+  }
 
   /** The root is decoded into Go's `map[string]interface{}`: its keys are always strings. */
   decodeDocument(node: ParsedNode): ManifestValue {
@@ -274,7 +292,9 @@ class Decoder {
   }
 
   private resolveScalar(node: Scalar): Resolved {
-    const text = String(node.value ?? '');
+    const value = String(node.value ?? '');
+    const text = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED' ? this.blockScalarText(node, value) : value;
+    if (node.type === 'BLOCK_FOLDED' && this.onFoldedScalar) this.onFoldedScalar(text, this.lineCounter.linePos(node.range?.[0] ?? 0).line);
     const tag = node.tag === '!' ? undefined : node.tag;
     if (tag === undefined) {
       return node.type === 'PLAIN' || node.type === undefined ? resolvePlain(text) : str(text);

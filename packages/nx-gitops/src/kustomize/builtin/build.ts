@@ -4,7 +4,7 @@ import { GitopsError } from '../../lib/errors';
 import { type ManifestObject, type ManifestValue, isManifestObject, parseManifests } from '../../manifests/yaml';
 import { serializeKustomizeOutput } from './emit';
 import { addContentHashes, runGenerators } from './generators';
-import { type LoadedKustomization, UnsupportedKustomizeFeatureError, assertSupportedKustomization, findUnsupportedFeature, loadKustomization } from './kustomization';
+import { type LoadedKustomization, KUSTOMIZE_ANNOTATION, UnsupportedKustomizeFeatureError, assertSupportedKustomization, findUnsupportedFeature, loadKustomization, refuseChangedFoldedScalar } from './kustomization';
 import { fixNameReferences } from './name-reference';
 import { applyJson6902Patches, applyPatches, applyStrategicMergePatches } from './patches';
 import { Resource, describeId, sortLegacy } from './resource';
@@ -33,7 +33,7 @@ function assertStringMetadata(object: ManifestObject, file: string): void {
 /** Parses a resource file into resources, expanding `kind: List` as kustomize does. */
 export function readResources(text: string, file: string): Resource[] {
   const result: Resource[] = [];
-  for (const document of parseManifests(text, file)) {
+  for (const document of parseManifests(text, file, { onFoldedScalar: refuseChangedFoldedScalar(file) })) {
     const kind = document.kind;
     if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(document.items)) {
       for (const item of document.items) if (isManifestObject(item)) result.push(new Resource(item));
@@ -44,7 +44,12 @@ export function readResources(text: string, file: string): Resource[] {
     }
     result.push(new Resource(document));
   }
-  for (const resource of result) assertStringMetadata(resource.object, file);
+  for (const resource of result) {
+    assertStringMetadata(resource.object, file);
+    const annotations = (resource.object.metadata as ManifestObject | undefined)?.annotations;
+    const own = isManifestObject(annotations) ? Object.keys(annotations).find((key) => KUSTOMIZE_ANNOTATION.test(key)) : undefined;
+    if (own) throw new UnsupportedKustomizeFeatureError(`kustomize's own annotation ${own} in a resource`, file);
+  }
   return result;
 }
 
@@ -129,6 +134,14 @@ function runTransformers(k: LoadedKustomization, resources: Resource[]): void {
   applyImages(resources, (Array.isArray(spec.images) ? spec.images : []) as unknown as ImageEntry[]);
 }
 
+/** kustomize prints no `metadata.annotations` that is empty or null (it rewrites them without its build annotations); labels stay. */
+function dropEmptyAnnotations(object: ManifestObject): void {
+  const metadata = object.metadata;
+  if (!isManifestObject(metadata) || !('annotations' in metadata)) return;
+  const annotations = metadata.annotations;
+  if (annotations === null || (isManifestObject(annotations) && Object.keys(annotations).length === 0)) delete metadata.annotations;
+}
+
 /**
  * Builds the kustomization in `dir` in-process and returns exactly the YAML `kustomize build` prints.
  * Refuses, with {@link UnsupportedKustomizeFeatureError} naming the field and file, anything outside
@@ -141,5 +154,6 @@ export function buildKustomizationInProcess(dir: string): string {
   const resources = buildTarget(loadKustomization(dir), { stack: [] });
   addContentHashes(resources);
   fixNameReferences(resources);
+  for (const resource of resources) dropEmptyAnnotations(resource.object);
   return serializeKustomizeOutput(sortLegacy(resources).map((resource) => resource.object));
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { delimiter } from 'node:path';
@@ -118,5 +118,68 @@ describe('kustomize engine switch', () => {
       await expect(buildKustomizationWithEngine({ dir, engine: 'builtin' })).resolves.toBe(binary);
       await expect(buildKustomizationWithEngine({ dir, engine: 'binary' })).resolves.toBe(binary);
     });
+  });
+});
+
+/**
+ * Layouts whose kustomize output the built-in engine does not reproduce, found by building real repositories'
+ * kustomizations with both: each is refused, naming what and where, and auto hands it to the binary.
+ */
+const roundTripped: Array<[string, string, Record<string, string>]> = [
+  [
+    'a folded block scalar (>) with more-indented lines (line 6)',
+    'resources:\n- script.yaml\n',
+    { 'script.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  run: >\n    cat <<EOF\n    <settings>\n      <mirrors/>\n    </settings>\n' },
+  ],
+  [
+    "kustomize's own annotation internal.config.kubernetes.io/needsHashSuffix in a resource",
+    'resources:\n- job.yaml\n',
+    { 'job.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: init\n  annotations:\n    internal.config.kubernetes.io/needsHashSuffix: enabled\n' },
+  ],
+  [
+    'a strategic merge patch on a resource holding null values',
+    'resources:\n- service.yaml\npatches:\n- patch: |\n    apiVersion: v1\n    kind: Service\n    metadata: {name: b}\n    spec: {type: ClusterIP}\n',
+    { 'service.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: b\n  labels:\nspec:\n  selector:\n' },
+  ],
+  [
+    'a null label or annotation in patchesStrategicMerge',
+    'resources:\n- pod.yaml\npatchesStrategicMerge:\n- patch.yaml\n',
+    {
+      'pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    foo: spam\n',
+      'patch.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {foo: null}\n',
+    },
+  ],
+];
+
+describe('what kustomize prints differently from the files, refused by the built-in engine', () => {
+  it.each(roundTripped)('builtin refuses %s', async (what, kustomization, files) => {
+    write('kustomization.yaml', kustomization);
+    for (const [path, text] of Object.entries(files)) write(path, text);
+    const error = await buildKustomizationWithEngine({ dir: root, engine: 'builtin' }).catch((caught: Error) => caught);
+    expect((error as Error).message).toMatch(/^The built-in kustomize does not support /);
+    expect((error as Error).message).toContain(what);
+  });
+
+  (isOnPath('kubectl') ? it.each(roundTripped) : it.skip.each(roundTripped))('auto hands %s to kubectl and prints its bytes', async (_what, kustomization, files) => {
+    write('kustomization.yaml', kustomization);
+    for (const [path, text] of Object.entries(files)) write(path, text);
+    const binary = await buildKustomizationWithEngine({ dir: root, engine: 'binary' });
+    await expect(buildKustomizationWithEngine({ dir: root, engine: 'auto' })).resolves.toBe(binary);
+  });
+
+  it('fails on a kustomization that sets nothing, as kustomize does ("kustomization.yaml is empty")', async () => {
+    for (const text of ['', 'kind: Kustomization\n', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n']) {
+      write('kustomization.yaml', text);
+      await expect(buildKustomizationWithEngine({ dir: root, engine: 'builtin' })).rejects.toThrow('kustomization.yaml is empty');
+    }
+    write('kustomization.yaml', 'resources: []\n');
+    await expect(buildKustomizationWithEngine({ dir: root, engine: 'builtin' })).resolves.toBe('');
+  });
+
+  it('treats a symbolic link to a file outside the kustomization as outside, as kustomize\'s load restrictor does', async () => {
+    write('outside/deployment.yaml', deployment);
+    write('app/kustomization.yaml', 'resources:\n- deployment.yaml\n');
+    symlinkSync(join(root, 'outside/deployment.yaml'), join(root, 'app/deployment.yaml'));
+    await expect(buildKustomizationWithEngine({ dir: join(root, 'app'), engine: 'builtin' })).rejects.toThrow('deployment.yaml is outside the kustomization directory');
   });
 });

@@ -93,6 +93,18 @@ function collectPairs(k: LoadedKustomization, generator: ManifestObject): Pair[]
   return pairs;
 }
 
+/**
+ * Base64 as kustomize writes generated values: one line up to 69 characters; from 70 on, lines of 70 characters,
+ * each ending in a newline (so the YAML shows a literal block).
+ */
+function wrappedBase64(value: Buffer): string {
+  const encoded = value.toString('base64');
+  if (encoded.length < 70) return encoded;
+  let wrapped = '';
+  for (let start = 0; start < encoded.length; start += 70) wrapped += `${encoded.slice(start, start + 70)}\n`;
+  return wrapped;
+}
+
 function makeGenerated(options: { k: LoadedKustomization; generator: ManifestObject; kind: 'ConfigMap' | 'Secret'; global?: GeneratorOptions }): Resource {
   const { k, generator, kind } = options;
   if (typeof generator.name !== 'string' || generator.name === '') {
@@ -108,15 +120,16 @@ function makeGenerated(options: { k: LoadedKustomization; generator: ManifestObj
     const binaryData: ManifestObject = {};
     for (const { key, value } of pairs) {
       if (isUtf8(value)) data[key] = value.toString('utf8');
-      else binaryData[key] = value.toString('base64');
+      else binaryData[key] = wrappedBase64(value);
     }
     if (Object.keys(data).length > 0) object.data = data;
     if (Object.keys(binaryData).length > 0) object.binaryData = binaryData;
   } else {
     object.type = typeof generator.type === 'string' && generator.type ? generator.type : 'Opaque';
     const data: ManifestObject = {};
-    for (const { key, value } of pairs) data[key] = value.toString('base64');
-    if (Object.keys(data).length > 0) object.data = data;
+    for (const { key, value } of pairs) data[key] = wrappedBase64(value);
+    // A Secret always has data, if empty; a ConfigMap only when it holds a key.
+    object.data = data;
   }
   if (generatorOptions.labels && Object.keys(generatorOptions.labels).length > 0) metadata.labels = { ...generatorOptions.labels };
   if (generatorOptions.annotations && Object.keys(generatorOptions.annotations).length > 0) metadata.annotations = { ...generatorOptions.annotations };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { GitopsError } from '../../lib/errors';
 import { type ManifestObject, type ManifestValue, isManifestObject, parseManifests } from '../../manifests/yaml';
@@ -67,6 +67,10 @@ export function loadKustomization(dir: string): LoadedKustomization {
   const documents = parseManifests(readFileSync(file, 'utf8'), file);
   if (documents.length > 1) throw new UnsupportedKustomizeFeatureError('several YAML documents', file);
   const spec = documents[0] ?? {};
+  // kustomize refuses a kustomization that sets nothing beyond its type (a `resources: []` is something).
+  if (Object.entries(spec).every(([key, value]) => key === 'apiVersion' || key === 'kind' || value === null)) {
+    throw new GitopsError(`${file}: kustomization.yaml is empty.`, { hint: 'List its resources, or remove the kustomization.' });
+  }
   const kind = spec.kind === undefined ? 'Kustomization' : spec.kind;
   if (kind !== 'Kustomization' && kind !== 'Component') throw new UnsupportedKustomizeFeatureError(`kind ${JSON.stringify(kind)}`, file);
   return { dir: resolve(dir), file, isComponent: kind === 'Component', spec };
@@ -92,9 +96,21 @@ function only(object: ManifestValue, allowed: readonly string[], field: string, 
   return object;
 }
 
-/** True when `path` lies inside `root` (kustomize's default load restrictor). */
+/** The path with every symbolic link resolved, or the path itself when it does not exist. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * True when `path` lies inside `root` (kustomize's default load restrictor), both with their symbolic links
+ * resolved as kustomize resolves them: a link inside the root to a file outside it is outside.
+ */
 export function isWithin(root: string, path: string): boolean {
-  const rel = relative(root, path);
+  const rel = relative(realPath(root), realPath(path));
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
@@ -218,8 +234,8 @@ export function assertSupportedKustomization(k: LoadedKustomization): void {
   checkGeneratorOptions(spec.generatorOptions, 'generatorOptions', file);
 }
 
-/** Internal kustomize annotations a patch could carry to allow a name or kind change, which is not reproduced. */
-const PATCH_OPTION_ANNOTATION = /^(kustomize\.config\.k8s\.io|internal\.config\.kubernetes\.io|config\.kubernetes\.io)\//;
+/** Internal kustomize annotations a resource or patch could carry (name changes, hash suffixes…), which are not reproduced. */
+export const KUSTOMIZE_ANNOTATION = /^(kustomize\.config\.k8s\.io|internal\.config\.kubernetes\.io|config\.kubernetes\.io)\//;
 
 function checkSmPatchText(text: string, field: string, file: string, hasTarget = false): void {
   let documents: ManifestObject[];
@@ -235,7 +251,7 @@ function checkSmPatchText(text: string, field: string, file: string, hasTarget =
       fail(field, file, hasTarget ? 'a strategic merge patch needs kind and metadata.name' : 'a strategic merge patch without target needs apiVersion, kind and metadata.name');
     }
     const annotations = metadata.annotations;
-    if (isManifestObject(annotations) && Object.keys(annotations).some((key) => PATCH_OPTION_ANNOTATION.test(key))) fail(`${field}`, file, 'kustomize annotations in a patch');
+    if (isManifestObject(annotations) && Object.keys(annotations).some((key) => KUSTOMIZE_ANNOTATION.test(key))) fail(`${field}`, file, 'kustomize annotations in a patch');
   }
 }
 
@@ -284,8 +300,24 @@ export function isJson6902Patch(text: string, file: string): boolean {
   return Array.isArray(parsed);
 }
 
+/**
+ * Refuses a folded block scalar (`>`) whose line breaks kustomize's YAML round trip changes: yaml.v3 writes a
+ * folded scalar back with an extra line break before a more-indented line (and folds every line when the value
+ * starts with a blank or a line break), so kustomize prints other text than the file holds. The built-in engine
+ * reads such files as written, so it leaves them to the binary.
+ */
+export function refuseChangedFoldedScalar(file: string): (value: string, line: number) => void {
+  return (value, line) => {
+    if (/^[ \t\n]/.test(value) || /\n[ \t]/.test(value)) {
+      throw new UnsupportedKustomizeFeatureError(`a folded block scalar (>) with more-indented lines (line ${line})`, file);
+    }
+  };
+}
+
 /** Parses a JSON 6902 patch written as YAML or JSON into its list of operations. */
 export function parseJsonPatchText(text: string, file: string): ManifestValue {
-  const wrapped = parseManifests(`ops:\n${text.replace(/^/gm, '  ')}\n`, file);
+  // Indented under a key, ending in a line break exactly when the text does (a block scalar at the very end
+  // of a text without one has no final line break).
+  const wrapped = parseManifests(`ops:\n${text.replace(/^(?=[^\n])/gm, '  ')}`, file, { onFoldedScalar: refuseChangedFoldedScalar(file) });
   return wrapped[0]?.ops ?? null;
 }

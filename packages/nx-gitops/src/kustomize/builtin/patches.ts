@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GitopsError } from '../../lib/errors';
 import { type ManifestObject, type ManifestValue, cloneManifest, isManifestObject, parseManifests } from '../../manifests/yaml';
-import { type LoadedKustomization, UnsupportedKustomizeFeatureError, isJson6902Patch, parseJsonPatchText } from './kustomization';
+import { type LoadedKustomization, UnsupportedKustomizeFeatureError, isJson6902Patch, parseJsonPatchText, refuseChangedFoldedScalar } from './kustomization';
 import { type ResId, Resource, describeId, effectiveNamespace } from './resource';
 import { UnsupportedStrategicMergeError, mergeStrategicPatch } from './strategic-merge';
 
@@ -100,6 +100,18 @@ function addAt(document: ManifestValue, tokens: string[], value: ManifestValue, 
   else throw new GitopsError(`${where}: cannot add at /${tokens.join('/')}.`, { hint: 'Fix the patch path or its target.' });
 }
 
+/**
+ * `replace` as kustomize's JSON patch library (evanphx/json-patch v4) applies it: the parent must exist and a
+ * list index must be in range, but a key missing from a mapping is set, as `add` would set it.
+ */
+function replaceAt(document: ManifestValue, tokens: string[], value: ManifestValue, where: string): void {
+  if (tokens.length === 0) throw new UnsupportedKustomizeFeatureError('a JSON patch replacing the whole resource', where);
+  const { parent, key } = parentOf(document, tokens, where);
+  if (Array.isArray(parent)) parent[arrayIndex(parent, key, where, false)] = value;
+  else if (isManifestObject(parent)) parent[key] = value;
+  else throw new GitopsError(`${where}: the path /${tokens.join('/')} does not exist in the resource.`, { hint: 'Fix the patch path or its target.' });
+}
+
 function deepEqual(a: ManifestValue | undefined, b: ManifestValue | undefined): boolean {
   return JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(b, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
@@ -121,9 +133,7 @@ export function applyJsonPatch(object: ManifestObject, operations: ManifestValue
         removeAt(object, tokens, where);
         break;
       case 'replace':
-        getAt(object, tokens, where);
-        removeAt(object, tokens, where);
-        addAt(object, tokens, value, where);
+        replaceAt(object, tokens, value, where);
         break;
       case 'move':
       case 'copy': {
@@ -182,6 +192,13 @@ function findPatchTarget(resources: readonly Resource[], patch: Resource, where:
  * Applies one strategic merge patch to `resource` as kustomize's `Resource.ApplySmPatch` does: kind, name and
  * namespace of the resource are kept whatever the patch says. Returns false when the patch deleted the resource.
  */
+/** True when a null value is anywhere in `value`. */
+function holdsNull(value: ManifestValue): boolean {
+  if (value === null) return true;
+  if (Array.isArray(value)) return value.some(holdsNull);
+  return isManifestObject(value) && Object.values(value).some(holdsNull);
+}
+
 function applySmPatch(options: { resource: Resource; patch: ManifestObject; field: string; file: string }): boolean {
   const { resource, field, file } = options;
   const { kind } = resource.gvk;
@@ -189,6 +206,14 @@ function applySmPatch(options: { resource: Resource; patch: ManifestObject; fiel
   const apiVersion = typeof resource.object.apiVersion === 'string' ? resource.object.apiVersion : '';
   const patch = cloneManifest(options.patch);
   patch.apiVersion = apiVersion;
+  // kustomize drops some null fields of a resource it merges a patch into and keeps others, by rules the
+  // built-in engine does not reproduce; and in patchesStrategicMerge a null label or annotation becomes the
+  // text "null" instead of deleting the key.
+  if (holdsNull(resource.object)) throw new UnsupportedKustomizeFeatureError(field, file, `a strategic merge patch on a resource holding null values (patching ${describeId(resource.id)})`);
+  const patchMetadata = isManifestObject(patch.metadata) ? patch.metadata : {};
+  if (field.startsWith('patchesStrategicMerge') && [patchMetadata.labels, patchMetadata.annotations].some((map) => isManifestObject(map) && Object.values(map).includes(null))) {
+    throw new UnsupportedKustomizeFeatureError(field, file, 'a null label or annotation in patchesStrategicMerge');
+  }
   let merged: ManifestObject | undefined;
   try {
     merged = mergeStrategicPatch({ target: resource.object, patch, apiVersion, kind: resource.gvk.kind });
@@ -207,7 +232,7 @@ function applySmPatch(options: { resource: Resource; patch: ManifestObject; fiel
 
 /** The documents of a strategic merge patch (the support check has seen to their kind and name). */
 function readSmPatches(text: string, where: string, field: string, file: string): ManifestObject[] {
-  const documents = parseManifests(text, where);
+  const documents = parseManifests(text, where, { onFoldedScalar: refuseChangedFoldedScalar(where) });
   if (documents.length === 0) throw new UnsupportedKustomizeFeatureError(field, file, 'an empty patch');
   return documents;
 }
