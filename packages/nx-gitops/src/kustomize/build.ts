@@ -12,18 +12,23 @@ export interface KustomizeCommand {
   args: string[];
 }
 
-/** True when an executable named `name` is on `PATH` (looked up on disk; no process is started). */
-export function isOnPath(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+/** The path of the executable named `name` found first on `PATH` (looked up on disk; no process is started), or undefined. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     try {
       accessSync(join(dir, name), constants.X_OK);
-      return true;
+      return join(dir, name);
     } catch {
       // not in this directory
     }
   }
-  return false;
+  return undefined;
+}
+
+/** True when an executable named `name` is on `PATH` (looked up on disk; no process is started). */
+export function isOnPath(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return findOnPath(name, env) !== undefined;
 }
 
 /**

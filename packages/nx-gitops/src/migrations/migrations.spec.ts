@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { flushChanges, FsTree } from 'nx/src/generators/tree';
 import { serviceGenerator } from '../generators/service/generator';
-import { isOnPath } from '../kustomize/build';
+import { findOnPath, isOnPath } from '../kustomize/build';
 import { normalizePluginOptions } from '../plugin/normalize-options';
 import publishSchema from '../executors/publish-manifest/schema.json';
 import keepHydratorMetadataOff from './update-0-2-0/keep-hydrator-metadata-off';
@@ -290,7 +290,7 @@ describe('0.2.0 notice-publish-bounds (warns only: empty renders and unbounded n
   it('keeps the binary in targetDefaults of each render target name when the kustomize on PATH prints other bytes (a kubectl wrapper standing in for another kustomize version)', async () => {
     const bin = join(root, 'bin');
     mkdirSync(bin);
-    const kubectl = path!.split(delimiter).map((dir) => join(dir, 'kubectl')).find((file) => existsSync(file))!;
+    const kubectl = findOnPath('kubectl')!;
     writeFileSync(join(bin, 'kustomize'), `#!/bin/sh\n"${kubectl}" kustomize "$2" | sed 's/^kind: Service$/kind: Service # other version/'\n`);
     chmodSync(join(bin, 'kustomize'), 0o755);
     process.env.PATH = `${bin}${delimiter}${path}`;

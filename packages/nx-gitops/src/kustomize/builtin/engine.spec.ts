@@ -1,8 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { delimiter } from 'node:path';
-import { buildKustomizationWithEngine, isOnPath } from '../build';
+import { buildKustomizationWithEngine, findOnPath, isOnPath } from '../build';
 
 let root: string;
 beforeEach(() => {
@@ -82,7 +81,7 @@ describe('kustomize engine switch', () => {
 
     /** A bin folder whose only program is `kubectl`: the real one, started through a script that notes each run. */
     function recordingKubectl(): { env: NodeJS.ProcessEnv; runs: () => number } {
-      const real = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'kubectl')).find((file) => existsSync(file))!;
+      const real = findOnPath('kubectl')!;
       const bin = join(root, 'bin');
       mkdirSync(bin);
       writeFileSync(join(bin, 'kubectl'), `#!/bin/sh\necho run >> "${join(root, 'runs')}"\nexec "${real}" "$@"\n`);

@@ -10,8 +10,17 @@ import { explicitTargets, isNxGitopsEntry, RENDER_EXECUTOR, renderTargetNames, t
 /** How a kustomization fares under the new `auto`: as before, or built to other bytes (or refused) in-process. */
 type Comparison = 'same' | 'different' | 'unbuildable';
 
-/** Builds `dir` with the binary and in-process, as `auto` did before 0.2.0 and does now. */
+/**
+ * Builds `dir` in-process, as `auto` does now, and with the binary, as `auto` did before 0.2.0. What the
+ * built-in engine refuses, `auto` still hands to the binary, so it is the same without starting it.
+ */
 async function compareEngines(dir: string): Promise<Comparison> {
+  let builtin: string | undefined;
+  try {
+    builtin = await buildKustomizationWithEngine({ dir, engine: 'builtin' });
+  } catch (error) {
+    if (error instanceof UnsupportedKustomizeFeatureError) return 'same';
+  }
   let binary: string;
   try {
     binary = await buildKustomizationWithEngine({ dir, engine: 'binary' });
@@ -19,12 +28,7 @@ async function compareEngines(dir: string): Promise<Comparison> {
     // A directory the binary cannot build (a component, a base needing flags) was never rendered alone.
     return 'unbuildable';
   }
-  try {
-    return (await buildKustomizationWithEngine({ dir, engine: 'builtin' })) === binary ? 'same' : 'different';
-  } catch (error) {
-    // What the built-in engine refuses, auto still hands to the binary.
-    return error instanceof UnsupportedKustomizeFeatureError ? 'same' : 'different';
-  }
+  return builtin === binary ? 'same' : 'different';
 }
 
 /** The workspace-relative folders holding a kustomization file, outside ignored paths. Sorted. */
